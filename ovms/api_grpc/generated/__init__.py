@@ -1,0 +1,1 @@
+"""Generated protobuf messages (see tools/gen_protos.py); do not edit."""

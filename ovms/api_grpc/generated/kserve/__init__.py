@@ -1,0 +1,1 @@
+"""KServe v2 messages (package ovmspy.inference); generated, do not edit."""

@@ -1,0 +1,1 @@
+"""TensorFlow core messages (package ovmspy.tensorflow); generated, do not edit."""

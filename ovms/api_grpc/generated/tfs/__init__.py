@@ -1,0 +1,1 @@
+"""TF Serving API messages (package ovmspy.tensorflow.serving); generated, do not edit."""
