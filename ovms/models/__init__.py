@@ -1,0 +1,1 @@
+"""What is served: model versions, their lifecycle and the manager that owns them."""

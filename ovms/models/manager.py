@@ -1,0 +1,238 @@
+"""The model manager: owns what is served, following the aspired versions of each model.
+
+Like TF Serving's aspired-versions manager: for every model the repository reports the versions
+present; the version policy picks the aspired ones; the manager loads new versions *before* it
+retires old ones (no gap in service) and retires a version only after its in-flight requests have
+finished. A version that fails to load is remembered and excluded, so ``latest`` falls back to the
+next older version. All methods run on the event loop; blocking work goes to threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+import openvino as ov
+
+from ovms.errors import ConfigError, OvmsError, Status
+from ovms.models.loader import LoadedModel, load_model
+from ovms.models.version import ModelVersion, Servable
+from ovms.repository.modelfiles import find_model_files
+from ovms.repository.storage import Storage, open_storage
+from ovms.scheduler.pool import InferPool
+from ovms.scheduler.scheduler import DEFAULT_MAX_QUEUE, Scheduler
+from ovms.settings import ModelConfig
+from ovms.types import ErrorCode, ModelState, VersionStatus
+
+log = logging.getLogger(__name__)
+WAIT_FOR_LOADED_SECONDS = 10.0  # OVMS's DEFAULT_WAIT_FOR_MODEL_LOADED_TIMEOUT_MS
+
+
+class Model:
+    """One configured model: its config, its storage and every version it has ever had."""
+
+    def __init__(self, config: ModelConfig, storage: Storage | None) -> None:
+        self.config = config
+        self.storage = storage
+        self.versions: dict[int, ModelVersion] = {}
+        self.failed: set[int] = set()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def default(self) -> ModelVersion | None:
+        """The highest AVAILABLE version (OVMS's default version)."""
+        available = [v for v in self.versions.values() if v.state is ModelState.AVAILABLE]
+        return max(available, key=lambda v: v.version, default=None)
+
+    def statuses(self) -> list[VersionStatus]:
+        return [self.versions[v].status for v in sorted(self.versions)]
+
+
+class ModelManager:
+    """Loads, serves, reloads and retires model versions."""
+
+    def __init__(self, core: ov.Core, *, max_queue: int = DEFAULT_MAX_QUEUE,
+                 wait_for_loaded: float = WAIT_FOR_LOADED_SECONDS) -> None:
+        self._core = core
+        self._max_queue = max_queue
+        self._wait_for_loaded = wait_for_loaded
+        self.models: dict[str, Model] = {}
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+
+    async def apply(self, configs: Sequence[ModelConfig]) -> bool:
+        """Make ``configs`` the served set: add, reload changed, retire removed. True if changed."""
+        async with self._lock:
+            changed = await self._retire_removed({c.name for c in configs})
+            reload: set[str] = set()
+            for config in configs:
+                changed |= self._upsert(config, reload)
+            results = await asyncio.gather(
+                *(self._reconcile(self.models[c.name], c.name in reload) for c in configs)
+            )
+            return changed or any(results)
+
+    async def rescan(self) -> bool:
+        """Re-list every model's versions and apply its policy; True if anything changed."""
+        async with self._lock:
+            models = [m for m in self.models.values() if m.storage is not None]
+            return any(await asyncio.gather(*(self._reconcile(m, False) for m in models)))
+
+    async def servable(self, name: str, version: int, missing: Status = Status.MODEL_NAME_MISSING) -> Servable:
+        """The servable for ``version`` (0 = default) of ``name``, waiting (bounded) while loading."""
+        deadline = time.monotonic() + self._wait_for_loaded
+        while True:
+            event = self._changed
+            servable, error, waitable = self._lookup(name, version, missing)
+            if servable is not None:
+                return servable
+            remaining = deadline - time.monotonic()
+            if not waitable or remaining <= 0:
+                raise error
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    def model(self, name: str) -> Model:
+        """The configured model ``name``; raises MODEL_NAME_MISSING."""
+        model = self.models.get(name)
+        if model is None:
+            raise OvmsError(Status.MODEL_NAME_MISSING)
+        return model
+
+    async def shutdown(self) -> None:
+        """Retire every version, waiting for in-flight requests."""
+        async with self._lock:
+            await self._retire_removed(set())
+
+    def _lookup(self, name: str, version: int, missing: Status) -> tuple[Servable | None, OvmsError, bool]:
+        model = self.models.get(name)
+        if model is None:
+            return None, OvmsError(missing), False
+        if version == 0:
+            chosen = model.default()
+            if chosen is None:
+                loading = any(v.loading for v in model.versions.values())
+                status = Status.MODEL_VERSION_NOT_LOADED_YET if loading else Status.MODEL_VERSION_MISSING
+                return None, OvmsError(status), loading
+        else:
+            chosen = model.versions.get(version)
+            if chosen is None:
+                return None, OvmsError(Status.MODEL_VERSION_MISSING), False
+        if chosen.servable is not None:
+            return chosen.servable, OvmsError(Status.INTERNAL_ERROR), False
+        if chosen.state in (ModelState.UNLOADING, ModelState.END):
+            return None, OvmsError(Status.MODEL_VERSION_NOT_LOADED_ANYMORE), False
+        return None, OvmsError(Status.MODEL_VERSION_NOT_LOADED_YET), chosen.loading
+
+    def _upsert(self, config: ModelConfig, reload: set[str]) -> bool:
+        model = self.models.get(config.name)
+        if model is not None and model.config == config:
+            return False
+        try:
+            storage = open_storage(config.base_path)
+        except ConfigError as err:
+            log.error("Model %s: %s", config.name, err)
+            storage = None
+        if model is None:
+            self.models[config.name] = Model(config, storage)
+        else:
+            log.info("Model %s: configuration changed, reloading all its versions", config.name)
+            model.config, model.storage = config, storage
+            model.failed.clear()
+            reload.add(config.name)
+        return True
+
+    async def _retire_removed(self, keep: set[str]) -> bool:
+        doomed = [
+            (m, v) for m in self.models.values() if m.name not in keep
+            for v in m.versions.values() if v.state in (ModelState.AVAILABLE, ModelState.LOADING, ModelState.START)
+        ]
+        await asyncio.gather(*(self._retire(m, v) for m, v in doomed))
+        return bool(doomed)
+
+    async def _reconcile(self, model: Model, reload: bool) -> bool:
+        if model.storage is None:
+            return False
+        try:
+            present = await asyncio.to_thread(model.storage.list_versions)
+        except OSError as err:
+            log.error("Model %s: cannot list versions in %s: %s", model.name, model.config.base_path, err)
+            return False
+        changed = self._forget_missing(model, set(present))
+        done: set[int] = set()
+        while True:
+            aspired = model.config.version_policy.select([v for v in present if v not in model.failed])
+            todo = [v for v in aspired if v not in done and (reload or not self._serving(model, v))]
+            if not todo:
+                break
+            done.update(todo)
+            ok = await asyncio.gather(*(self._load(model, v) for v in todo))
+            changed = True
+            model.failed.update(v for v, good in zip(todo, ok) if not good)
+        stale = [v for v in model.versions.values() if v.version not in aspired and v.servable is not None]
+        await asyncio.gather(*(self._retire(model, v) for v in stale))
+        return changed or bool(stale)
+
+    def _serving(self, model: Model, version: int) -> bool:
+        current = model.versions.get(version)
+        return current is not None and current.state is ModelState.AVAILABLE
+
+    def _forget_missing(self, model: Model, present: set[int]) -> bool:
+        """Failed versions whose folder is gone end; they load again if the folder returns."""
+        gone = [v for v in model.versions.values() if v.failed and v.version not in present]
+        for version in gone:
+            version.set_state(ModelState.END)
+        model.failed &= present
+        return bool(gone)
+
+    async def _load(self, model: Model, number: int) -> bool:
+        version = model.versions.setdefault(number, ModelVersion(model.name, number))
+        if version.state is not ModelState.AVAILABLE:
+            version.set_state(ModelState.LOADING)
+            self._notify()
+        try:
+            loaded = await asyncio.to_thread(self._load_blocking, model.storage, model.config, number)
+        except Exception as err:  # any loader failure is a per-version status, never a crash
+            return self._load_failed(model, version, err)
+        scheduler = Scheduler(InferPool(loaded.compiled, loaded.nireq), self._max_queue)
+        previous = version.serve(loaded, scheduler)
+        log.info("Model %s version %d loaded: nireq %d, streams %d", model.name, number, loaded.nireq, loaded.streams)
+        self._notify()
+        if previous is not None:
+            asyncio.ensure_future(previous.scheduler.stop())
+        return True
+
+    def _load_failed(self, model: Model, version: ModelVersion, err: Exception) -> bool:
+        detail = str(err) or type(err).__name__
+        if version.state is ModelState.AVAILABLE:
+            log.error("Model %s version %d: reload failed, keeps serving the previous load: %s",
+                      model.name, version.version, detail)
+            return True
+        log.error("Model %s version %d failed to load: %s", model.name, version.version, detail)
+        version.set_state(ModelState.LOADING, ErrorCode.UNKNOWN, detail)
+        self._notify()
+        return False
+
+    def _load_blocking(self, storage: Storage, config: ModelConfig, number: int) -> LoadedModel:
+        folder = storage.fetch(number)
+        return load_model(self._core, find_model_files(folder), config, number)
+
+    async def _retire(self, model: Model, version: ModelVersion) -> None:
+        previous = version.withdraw()
+        self._notify()
+        if previous is not None:
+            await previous.scheduler.stop()
+        version.set_state(ModelState.END)
+        if model.storage is not None:
+            await asyncio.to_thread(model.storage.release, version.version)
+        self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()

@@ -1,0 +1,76 @@
+"""Where the desired model list comes from: config.json (polled by content hash) or the CLI.
+
+``reload()`` is the single path used at start-up, by the poll loop and by the reload APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ovms.config_file import ConfigFile, read_config_file
+from ovms.errors import ConfigError, OvmsError, Status
+from ovms.models.manager import ModelManager
+from ovms.settings import ModelConfig
+
+log = logging.getLogger(__name__)
+READ_ATTEMPTS = 3  # OVMS retries a config read 3 times, 10 ms apart
+READ_RETRY_DELAY = 0.01
+
+
+class ConfigSource:
+    """Feeds the manager from a config file (``path``) or a fixed single-model config."""
+
+    def __init__(self, manager: ModelManager, path: str | None, single: ModelConfig | None = None) -> None:
+        self._manager = manager
+        self._path = path
+        self._single = single
+        self._digest: str | None = None
+        self._failed = False
+
+    async def initial(self, config: ConfigFile | None) -> None:
+        """Serve the start-up configuration (already validated by the CLI)."""
+        if config is not None:
+            self._digest = config.digest
+            await self._manager.apply(config.models)
+        elif self._single is not None:
+            await self._manager.apply([self._single])
+
+    async def reload(self) -> bool:
+        """Apply config.json if its content changed (or the last load failed), then rescan.
+
+        Returns True when anything was (re)loaded or retired. Raises OvmsError
+        CONFIG_FILE_INVALID / CONFIG_RELOAD_FAILED when the file cannot be used; the served
+        models are then left unchanged.
+        """
+        changed = False
+        if self._path is not None:
+            config = await self._read()
+            if config.digest != self._digest or self._failed:
+                log.info("Configuration file %s changed, applying it", self._path)
+                changed = await self._manager.apply(config.models)
+                self._digest, self._failed = config.digest, False
+        return await self._manager.rescan() or changed
+
+    async def poll(self, interval: float) -> None:
+        """Reload every ``interval`` seconds until cancelled; errors are logged, never raised."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reload()
+            except OvmsError as err:
+                log.error("Configuration reload skipped: %s", err.details or err)
+
+    async def _read(self) -> ConfigFile:
+        assert self._path is not None
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                return await asyncio.to_thread(read_config_file, self._path)
+            except ConfigError as err:
+                if attempt + 1 == READ_ATTEMPTS:
+                    self._failed = True
+                    log.error("Configuration file %s is invalid, nothing changed: %s", self._path, err)
+                    status = Status.CONFIG_FILE_INVALID if "cannot open" in str(err) else Status.CONFIG_RELOAD_FAILED
+                    raise OvmsError(status) from None
+                await asyncio.sleep(READ_RETRY_DELAY)
+        raise AssertionError("unreachable")

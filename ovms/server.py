@@ -1,0 +1,140 @@
+"""Composition root: builds the core and both edges, runs them on one event loop, shuts down.
+
+Start-up order: servers listen first (so health endpoints answer and requests for loading versions
+can wait), then the initial configuration loads, then readiness turns true. Shutdown (SIGTERM or
+SIGINT): stop accepting, finish in-flight requests, unload every version, return 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+
+import openvino as ov
+import uvicorn
+
+from ovms.api_grpc.server import build_grpc_server
+from ovms.api_rest.app import build_app
+from ovms.config_file import ConfigFile
+from ovms.dataplane import DataPlane
+from ovms.models.manager import ModelManager
+from ovms.models.source import ConfigSource
+from ovms.settings import ServerSettings
+
+log = logging.getLogger("ovms.server")
+GRACE_SECONDS = 30.0
+DEFAULT_CACHE_DIR = "/opt/cache"
+
+
+def run(settings: ServerSettings, config: ConfigFile | None) -> int:
+    """Run the daemon until SIGTERM/SIGINT; returns the process exit code."""
+    try:
+        import uvloop
+
+        return uvloop.run(serve(settings, config))
+    except ImportError:
+        return asyncio.run(serve(settings, config))
+
+
+def make_core(settings: ServerSettings) -> ov.Core:
+    """One OpenVINO core; the compile cache is on when --cache_dir is given or /opt/cache exists."""
+    core = ov.Core()
+    cache_dir = settings.cache_dir or (DEFAULT_CACHE_DIR if os.path.isdir(DEFAULT_CACHE_DIR) else None)
+    if cache_dir:
+        core.set_property({"CACHE_DIR": cache_dir})
+        log.info("Model cache is enabled: %s", cache_dir)
+    return core
+
+
+async def serve(settings: ServerSettings, config: ConfigFile | None) -> int:
+    """Build, start, wait for a stop signal, stop gracefully."""
+    manager = ModelManager(make_core(settings))
+    source = ConfigSource(manager, settings.config_path, settings.single_model)
+    dataplane = DataPlane(manager, source)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        grpc_server = await _start_grpc(settings, dataplane)
+        rest_server, rest_task = await _start_rest(settings, dataplane)
+    except OSError as err:
+        log.error("Cannot start the servers: %s", err)
+        return 1
+    await source.initial(config)
+    dataplane.set_ready()
+    log.info("Server is ready")
+    poller = None
+    if settings.file_system_poll_wait_seconds > 0 and (settings.config_path or settings.single_model):
+        poller = asyncio.ensure_future(source.poll(settings.file_system_poll_wait_seconds))
+    await stop.wait()
+    log.info("Shutting down: no new requests, finishing in-flight ones")
+    if poller is not None:
+        poller.cancel()
+    await _stop_servers(grpc_server, rest_server, rest_task)
+    await manager.shutdown()
+    log.info("Shutdown complete")
+    return 0
+
+
+async def _start_grpc(settings: ServerSettings, dataplane: DataPlane):
+    if not settings.port:
+        return None
+    addresses = [a.strip() for a in settings.grpc_bind_address.split(",") if a.strip()]
+    server, port = build_grpc_server(dataplane, addresses, settings.port)
+    await server.start()
+    log.info("Started gRPC server on %s port %d", ",".join(addresses), port)
+    return server
+
+
+async def _start_rest(settings: ServerSettings, dataplane: DataPlane):
+    if not settings.rest_port:
+        return None, None
+    sockets = [_bind(a.strip(), settings.rest_port) for a in settings.rest_bind_address.split(",") if a.strip()]
+    app = build_app(dataplane, max_body_bytes=settings.rest_max_body_bytes)
+    config = uvicorn.Config(
+        app, http="httptools", loop="none", lifespan="off", log_level="warning",
+        access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS),
+    )
+    server = _RestServer(config)
+    task = asyncio.ensure_future(server.serve(sockets=sockets))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+    if task.done():
+        task.result()
+    log.info("Started REST server on %s port %d", settings.rest_bind_address, settings.rest_port)
+    return server, task
+
+
+class _RestServer(uvicorn.Server):
+    """uvicorn without its own SIGTERM/SIGINT handlers: the daemon owns shutdown order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _stop_servers(grpc_server, rest_server, rest_task) -> None:
+    stops = []
+    if grpc_server is not None:
+        stops.append(grpc_server.stop(GRACE_SECONDS))
+    if rest_server is not None:
+        rest_server.should_exit = True
+        stops.append(rest_task)
+    await asyncio.gather(*stops, return_exceptions=True)
