@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-_GARBAGE_XML = b"<?xml version=\"1.0\"?>\n<net name=\"broken\" version=\"11\"><layers><layer id=\"0\"\n"
+_GARBAGE_XML = b'<?xml version="1.0"?>\n<net name="broken" version="11"><layers><layer id="0"\n'
 _GARBAGE_BIN = bytes(range(256)) * 4
 
 

@@ -39,7 +39,9 @@ def build_typed_ir(
 
 
 def build_batched_ir(version_dir: Path, batch: int = -1, increment: float = 1.0) -> ModelSpec:
-    """The dummy model with a batch dimension: input "b" [batch,10] FP32 (-1 = dynamic), "a" = b + increment."""
+    """The dummy model with a batch dimension: input "b" [batch,10] FP32, "a" = b + increment.
+
+    `batch` -1 makes the batch dimension dynamic."""
     return build_typed_ir(version_dir, "float32", increment=increment, shape=(batch, 10))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
+from numpy.typing import ArrayLike
 
 from .spec import TensorSpec
 
@@ -37,7 +38,7 @@ def parameter(spec: TensorSpec) -> ov.Node:
     return node
 
 
-def constant(value: np.ndarray | float | int, dtype: str, name: str) -> ov.Node:
+def constant(value: ArrayLike, dtype: str, name: str) -> ov.Node:
     """A Constant of numpy dtype `dtype` with a fixed friendly name (auto names are not stable)."""
     return ops.constant(np.asarray(value, dtype=dtype), name=name)
 

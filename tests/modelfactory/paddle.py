@@ -39,7 +39,9 @@ def _op(op_type: str, inputs: dict[str, str], outputs: dict[str, str], int_attrs
     def slots(number: int, mapping: dict[str, str]) -> bytes:
         return pw.repeated(number, [pw.str_field(1, k) + pw.str_field(2, v) for k, v in mapping.items()])
 
-    attrs = [pw.str_field(1, k) + pw.int_field(2, _ATTR_INT) + pw.int_field(3, v) for k, v in int_attrs.items()]
+    attrs = [
+        pw.str_field(1, k) + pw.int_field(2, _ATTR_INT) + pw.int_field(3, v) for k, v in int_attrs.items()
+    ]
     return slots(1, inputs) + slots(2, outputs) + pw.str_field(3, op_type) + pw.repeated(4, attrs)
 
 
@@ -49,7 +51,9 @@ def _param_record(value: np.ndarray) -> bytes:
     return header + desc + value.astype("<f4").tobytes()
 
 
-def build_dummy_paddle(version_dir: Path, increment: float = 1.0, shape: tuple[int, ...] = (1, 10)) -> ModelSpec:
+def build_dummy_paddle(
+    version_dir: Path, increment: float = 1.0, shape: tuple[int, ...] = (1, 10)
+) -> ModelSpec:
     """Input "b" (FP32) + persistable parameter "increment" -> output "a", as model.pdmodel/.pdiparams."""
     bias = np.full(shape[-1:], increment, dtype=np.float32)
     variables = [

@@ -32,17 +32,25 @@ class _Builder:
         self._count += 1
         return f"{kind}_{self._count}"
 
-    def conv(self, x: ov.Node, out_ch: int, kernel: int, stride: int = 1, relu: bool = True,
-             gain: float = 1.0) -> ov.Node:
+    def conv(
+        self, x: ov.Node, out_ch: int, kernel: int, stride: int = 1, relu: bool = True, gain: float = 1.0
+    ) -> ov.Node:
         """Conv (He-initialised, scaled by `gain`) + per-channel bias (folded BN) + optional ReLU."""
         in_ch = x.get_output_partial_shape(0)[1].get_length()
         fan_in = in_ch * kernel * kernel
         std = gain * np.sqrt(2.0 / fan_in)
-        w = (self._rng.standard_normal((out_ch, in_ch, kernel, kernel), dtype=np.float32) * std)
+        w = self._rng.standard_normal((out_ch, in_ch, kernel, kernel), dtype=np.float32) * std
         pad = kernel // 2
         name = self._name("conv")
-        y = ops.convolution(x, constant(w, "float32", f"{name}/weights"), [stride, stride],
-                            [pad, pad], [pad, pad], [1, 1], name=name)
+        y = ops.convolution(
+            x,
+            constant(w, "float32", f"{name}/weights"),
+            [stride, stride],
+            [pad, pad],
+            [pad, pad],
+            [1, 1],
+            name=name,
+        )
         y = ops.add(y, constant(np.zeros((1, out_ch, 1, 1)), "float32", f"{name}/bias"), name=f"{name}/add")
         return ops.relu(y, name=f"{name}/relu") if relu else y
 

@@ -62,7 +62,9 @@ def _save_saved_model(module: Any, version_dir: Path) -> Path:
 def _save_tflite(module: Any, version_dir: Path, stem: str = "model") -> Path:
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.serve.get_concrete_function()], module)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.serve.get_concrete_function()], module
+    )
     version_dir.mkdir(parents=True, exist_ok=True)
     path = version_dir / f"{stem}.tflite"
     path.write_bytes(converter.convert())
@@ -80,8 +82,9 @@ def _add_sub_reference(inputs: Mapping[str, np.ndarray]) -> Arrays:
     return {"sum": inputs["x"] + inputs["y"], "diff": inputs["x"] - inputs["y"]}
 
 
-def build_dummy_saved_model(version_dir: Path, increment: float = 1.0,
-                            shape: tuple[int, ...] = (1, 10)) -> ModelSpec:
+def build_dummy_saved_model(
+    version_dir: Path, increment: float = 1.0, shape: tuple[int, ...] = (1, 10)
+) -> ModelSpec:
     """SavedModel (saved_model.pb + variables/) with input "b" and output "a" = b + increment."""
     path = _save_saved_model(_dummy_module(increment, shape), version_dir)
     inp, out = TensorSpec("b", shape, "float32"), TensorSpec("a", shape, "float32")
@@ -89,14 +92,16 @@ def build_dummy_saved_model(version_dir: Path, increment: float = 1.0,
 
 
 def build_add_sub_saved_model(version_dir: Path, shape: tuple[int, ...] = (1, 10)) -> ModelSpec:
-    """SavedModel with inputs "x", "y" and outputs "sum", "diff" (OpenVINO lists outputs sorted: diff, sum)."""
+    """SavedModel with inputs "x", "y" and outputs "sum", "diff"; OpenVINO lists outputs sorted: diff, sum."""
     path = _save_saved_model(_add_sub_module(shape), version_dir)
     inputs = (TensorSpec("x", shape, "float32"), TensorSpec("y", shape, "float32"))
     outputs = (TensorSpec("diff", shape, "float32"), TensorSpec("sum", shape, "float32"))
     return ModelSpec("saved_model", version_dir, path, inputs, outputs, _add_sub_reference)
 
 
-def build_dummy_tflite(version_dir: Path, increment: float = 1.0, shape: tuple[int, ...] = (1, 10)) -> ModelSpec:
+def build_dummy_tflite(
+    version_dir: Path, increment: float = 1.0, shape: tuple[int, ...] = (1, 10)
+) -> ModelSpec:
     """TFLite b + increment: OpenVINO names the input "serving_default_b:0", the output
     "StatefulPartitionedCall:0"."""
     path = _save_tflite(_dummy_module(increment, shape), version_dir)
