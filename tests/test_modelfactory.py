@@ -83,6 +83,7 @@ def test_saved_model_layout(tmp_path: Path) -> None:
     spec = mf.build_dummy_saved_model(tmp_path / "1")
     assert spec.model_file == tmp_path / "1"
     assert (tmp_path / "1" / "saved_model.pb").is_file()
+    assert (tmp_path / "1" / "fingerprint.pb").is_file()  # a second .pb beside saved_model.pb
     assert (tmp_path / "1" / "variables" / "variables.index").is_file()
 
 

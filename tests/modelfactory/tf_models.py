@@ -4,6 +4,8 @@ Names OpenVINO exposes (checked by tests/test_modelfactory.py):
 - SavedModel: inputs are the `serving_default` argument names, outputs the keys of the returned dict.
 - TFLite: inputs are "serving_default_<arg>:0"; outputs are "StatefulPartitionedCall:<i>" with i the
   position of the output key in sorted order (the converter sorts the returned dict's keys).
+A SavedModel folder written by TF >= 2.12 holds fingerprint.pb next to saved_model.pb (plus assets/
+and variables/): model file detection must not take fingerprint.pb for a frozen graph.
 """
 
 from __future__ import annotations
