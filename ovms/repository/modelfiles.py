@@ -45,9 +45,9 @@ def _match(by_ext: dict[str, list[str]], folder: str) -> ModelFiles | None:
     if by_ext.get(".pdmodel") and by_ext.get(".pdiparams"):
         return ModelFiles("paddle", by_ext[".pdmodel"][0], by_ext[".pdiparams"][0])
     if by_ext.get(".pb"):
-        pb = by_ext[".pb"][0]
-        saved = os.path.basename(pb) == "saved_model.pb"
-        return ModelFiles("savedmodel" if saved else "tf", folder if saved else pb)
+        # TF >= 2.12 writes fingerprint.pb beside saved_model.pb: the SavedModel wins.
+        saved = os.path.join(folder, "saved_model.pb") in by_ext[".pb"]
+        return ModelFiles("savedmodel", folder) if saved else ModelFiles("tf", by_ext[".pb"][0])
     if by_ext.get(".tflite"):
         return ModelFiles("tflite", by_ext[".tflite"][0])
     return None

@@ -1,0 +1,123 @@
+"""KServe v2 gRPC messages <-> domain types (ModelInfer, ModelMetadata, versions, parameters).
+
+Protocol-shape rules of the KServe API live here, the model rules in the core:
+- a version string "" means the default version; anything but a base-10 integer is
+  MODEL_VERSION_INVALID_FORMAT;
+- data is either in typed ``contents`` or in ``raw_input_contents``; mixing them is
+  INVALID_MESSAGE_STRUCTURE (OVMS's text, naming the first input that has ``contents``);
+- the response echoes ``id`` and puts all outputs in ``raw_output_contents``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import TYPE_CHECKING
+
+from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
+    InferParameter,
+    ModelInferRequest,
+    ModelInferResponse,
+    ModelMetadataResponse,
+)
+from ovms.api_grpc.kserve_tensors import from_array, from_precision, to_input_tensor
+from ovms.errors import OvmsError, Status
+from ovms.types import KSERVE_GRPC, InferRequest, InferResponse, InputTensor, ModelMetadata, TensorSpec
+
+if TYPE_CHECKING:
+    from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+
+    TensorMetadataList = RepeatedCompositeFieldContainer[ModelMetadataResponse.TensorMetadata]
+
+PLATFORM = "OpenVINO"
+_VERSION = re.compile(r"-?[0-9]+")
+
+
+def to_version(text: str) -> int:
+    """A KServe version string as a number: "" is 0 (default); non-numeric text is rejected."""
+    if not text:
+        return 0
+    if _VERSION.fullmatch(text) is None:
+        raise OvmsError(Status.MODEL_VERSION_INVALID_FORMAT)
+    return int(text)
+
+
+def to_infer_request(request: ModelInferRequest, deadline: float | None) -> InferRequest:
+    """The domain request of a ModelInfer call; ``deadline`` is absolute ``time.monotonic()``."""
+    outputs = tuple(o.name for o in request.outputs) or None
+    return InferRequest(
+        model_name=request.model_name,
+        version=to_version(request.model_version),
+        inputs=to_inputs(request),
+        frontend=KSERVE_GRPC,
+        outputs=outputs,
+        deadline=deadline,
+        id=request.id,
+        parameters=to_parameters(request.parameters),
+    )
+
+
+def to_inputs(request: ModelInferRequest) -> dict[str, InputTensor]:
+    """Inputs by name; raw buffers pair with inputs by position (missing ones are empty)."""
+    raw = list(request.raw_input_contents)
+    if not raw:
+        return {t.name: to_input_tensor(t, None) for t in request.inputs}
+    for tensor in request.inputs:
+        if tensor.HasField("contents"):
+            raise OvmsError(
+                Status.INVALID_MESSAGE_STRUCTURE,
+                "Passing buffers both in InferInputTensor contents and in raw_input_contents is not "
+                f"allowed. Detected buffer in InferInputTensor contents for input: {tensor.name}",
+            )
+    return {t.name: to_input_tensor(t, raw[i] if i < len(raw) else b"") for i, t in enumerate(request.inputs)}
+
+
+def from_infer_response(response: InferResponse, request_id: str) -> ModelInferResponse:
+    """A ModelInferResponse: name, version as a string, echoed id, outputs as raw buffers."""
+    message = ModelInferResponse(
+        model_name=response.model_name, model_version=str(response.version), id=request_id
+    )
+    from_parameters(response.parameters, message.parameters)
+    for name, array in response.outputs.items():
+        datatype, shape, raw = from_array(array)
+        message.outputs.add(name=name, datatype=datatype, shape=shape)
+        message.raw_output_contents.append(raw)
+    return message
+
+
+def from_model_metadata(meta: ModelMetadata, versions: Iterable[int]) -> ModelMetadataResponse:
+    """Name, AVAILABLE versions as strings, platform, tensors with -1 for dynamic dimensions."""
+    message = ModelMetadataResponse(name=meta.name, versions=[str(v) for v in versions], platform=PLATFORM)
+    _fill_tensors(meta.inputs, message.inputs)
+    _fill_tensors(meta.outputs, message.outputs)
+    return message
+
+
+def _fill_tensors(specs: Iterable[TensorSpec], out: TensorMetadataList) -> None:
+    for spec in specs:
+        out.add(name=spec.name, datatype=from_precision(spec.precision), shape=spec.metadata_shape)
+
+
+def to_parameters(parameters: Mapping[str, InferParameter]) -> dict[str, object]:
+    """Request parameters as plain Python values (the set member of each oneof)."""
+    result: dict[str, object] = {}
+    for key, parameter in parameters.items():
+        choice = parameter.WhichOneof("parameter_choice")
+        if choice is not None:
+            result[key] = getattr(parameter, choice)
+    return result
+
+
+def from_parameters(parameters: Mapping[str, object], out: MutableMapping[str, InferParameter]) -> None:
+    """Fill a parameters map from plain values (bool, int, float, str); others are stringified."""
+    for key, value in parameters.items():
+        parameter = out[key]
+        if isinstance(value, bool):
+            parameter.bool_param = value
+        elif isinstance(value, int):
+            parameter.int64_param = value
+        elif isinstance(value, float):
+            parameter.double_param = value
+        else:
+            parameter.string_param = str(value)
+
