@@ -1,0 +1,68 @@
+"""Process lifecycle: logs, start-up with a failing model, graceful SIGTERM with requests in flight."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from tests import modelfactory as mf
+from tests.e2e.daemon import start_daemon
+
+
+def test_sigterm_finishes_in_flight_requests_and_exits_zero(tmp_path):
+    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=512)
+    daemon = start_daemon(["--model_name", "slow", "--model_path", str(tmp_path / "slow"), "--nireq", "1"], tmp_path)
+    x = spec.sample_inputs()["x"]
+    results: list[object] = []
+
+    def call() -> None:
+        try:
+            response = httpx.post(f"{daemon.rest_url}/v1/models/slow:predict",
+                                  json={"inputs": {"x": x.tolist()}}, timeout=60)
+            results.append(response.status_code)
+        except httpx.HTTPError as err:
+            results.append(err)
+
+    try:
+        assert httpx.post(f"{daemon.rest_url}/v1/models/slow:predict", json={"inputs": {"x": x.tolist()}},
+                          timeout=60).status_code == 200
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)  # requests are queued on the single infer request
+    finally:
+        code = daemon.stop()
+    for thread in threads:
+        thread.join(60)
+    assert code == 0, daemon.log()
+    assert results == [200] * 8, results
+    log = daemon.log()
+    assert f"Started gRPC server on 127.0.0.1 port {daemon.grpc_port}" in log
+    assert f"Started REST server on 127.0.0.1 port {daemon.rest_port}" in log
+    assert 'Version 1 of model slow status change. New status: ( "state": "AVAILABLE", "error_code": "OK" )' in log
+    assert '"state": "END"' in log and "Shutdown complete" in log
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{daemon.rest_url}/v1/models/slow", timeout=5)
+
+
+def test_one_bad_model_does_not_stop_the_others(tmp_path):
+    mf.build_dummy_ir(tmp_path / "good/1")
+    mf.build_broken_onnx(tmp_path / "bad/1")
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"model_config_list": [{"config": {"name": "good", "base_path": "good"}},'
+        ' {"config": {"name": "bad", "base_path": "bad"}}]}'
+    )
+    daemon = start_daemon(["--config_path", str(config)], tmp_path)
+    try:
+        out = httpx.post(f"{daemon.rest_url}/v1/models/good:predict", json={"inputs": {"b": [[1.0] * 10]}}, timeout=30)
+        assert np.allclose(out.json()["outputs"], 2.0)
+        bad = httpx.get(f"{daemon.rest_url}/v1/models/bad", timeout=30).json()["model_version_status"][0]
+        assert bad["state"] == "LOADING" and bad["status"]["error_code"] == "UNKNOWN"
+        assert "Model bad version 1 failed to load" in daemon.log()
+    finally:
+        assert daemon.stop() == 0
