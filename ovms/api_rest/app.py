@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ovms.api_rest import routing as paths
 from ovms.api_rest.handlers_kserve import KServeHandlers
 from ovms.api_rest.handlers_tfs import TfsHandlers
 from ovms.api_rest.http_io import (
@@ -25,7 +26,6 @@ from ovms.api_rest.http_io import (
     Send,
     read_body,
 )
-from ovms.api_rest import routing as paths
 from ovms.api_rest.jsonio import ErrorStyle, error_body
 from ovms.api_rest.routing import Route, Router
 from ovms.api_rest.status import http_status

@@ -49,8 +49,8 @@ def _json_ready(name: str, array: np.ndarray) -> np.ndarray:
 
 def _rows(values: dict[str, np.ndarray]) -> Any:
     """One entry per batch element; several outputs must agree on dimension 0."""
-    batches = {array.shape[0] if array.ndim else None for array in values.values()}
-    if None in batches or len(batches) != 1:
+    batches = {array.shape[0] if array.ndim else -1 for array in values.values()}
+    if -1 in batches or len(batches) != 1:
         raise RestError(texts.RESPONSE_TO_JSON, Status.INTERNAL_ERROR)
     if len(values) == 1:
         return next(iter(values.values()))
