@@ -22,12 +22,17 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
 )
 from ovms.api_grpc.kserve_tensors import from_array, from_precision, to_input_tensor
 from ovms.errors import OvmsError, Status
-from ovms.types import KSERVE_GRPC, InferRequest, InferResponse, InputTensor, ModelMetadata, TensorSpec
+from ovms.types import (
+    KSERVE_GRPC,
+    InferRequest,
+    InferResponse,
+    InputTensor,
+    ModelMetadata,
+    TensorSpec,
+)
 
 if TYPE_CHECKING:
     from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
-
-    TensorMetadataList = RepeatedCompositeFieldContainer[ModelMetadataResponse.TensorMetadata]
 
 PLATFORM = "OpenVINO"
 _VERSION = re.compile(r"-?[0-9]+")
@@ -93,7 +98,7 @@ def from_model_metadata(meta: ModelMetadata, versions: Iterable[int]) -> ModelMe
     return message
 
 
-def _fill_tensors(specs: Iterable[TensorSpec], out: TensorMetadataList) -> None:
+def _fill_tensors(specs: Iterable[TensorSpec], out: RepeatedCompositeFieldContainer[ModelMetadataResponse.TensorMetadata]) -> None:
     for spec in specs:
         out.add(name=spec.name, datatype=from_precision(spec.precision), shape=spec.metadata_shape)
 

@@ -26,7 +26,12 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
     ServerReadyRequest,
     ServerReadyResponse,
 )
-from ovms.api_grpc.kserve_messages import from_infer_response, from_model_metadata, to_infer_request, to_version
+from ovms.api_grpc.kserve_messages import (
+    from_infer_response,
+    from_model_metadata,
+    to_infer_request,
+    to_version,
+)
 from ovms.api_grpc.rpc import deadline_of, unary, unimplemented_stream
 from ovms.types import KSERVE_GRPC
 

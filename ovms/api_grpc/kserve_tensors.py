@@ -14,7 +14,10 @@ import struct
 
 import numpy as np
 
-from ovms.api_grpc.generated.kserve.grpc_service_pb2 import InferTensorContents, ModelInferRequest
+from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
+    InferTensorContents,
+    ModelInferRequest,
+)
 from ovms.errors import OvmsError, Status
 from ovms.types import InputTensor, Precision
 
@@ -125,7 +128,8 @@ def split_bytes(raw: bytes, name: str) -> np.ndarray:
 
 def _bad_bytes(name: str) -> OvmsError:
     return OvmsError(
-        Status.INVALID_INPUT_FORMAT, f"BYTES data is not a sequence of 4-byte length-prefixed elements; input name: {name}"
+        Status.INVALID_INPUT_FORMAT,
+        f"BYTES data is not a sequence of 4-byte length-prefixed elements; input name: {name}",
     )
 
 

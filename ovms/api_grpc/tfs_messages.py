@@ -17,12 +17,27 @@ from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import (
     GetModelMetadataResponse,
     SignatureDefMap,
 )
-from ovms.api_grpc.generated.tfs.get_model_status_pb2 import GetModelStatusRequest, GetModelStatusResponse
+from ovms.api_grpc.generated.tfs.get_model_status_pb2 import (
+    GetModelStatusRequest,
+    GetModelStatusResponse,
+)
 from ovms.api_grpc.generated.tfs.model_pb2 import ModelSpec
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
-from ovms.api_grpc.tfs_tensors import from_array, from_precision, from_shape, to_input_tensor
+from ovms.api_grpc.tfs_tensors import (
+    from_array,
+    from_precision,
+    from_shape,
+    to_input_tensor,
+)
 from ovms.errors import OvmsError, Status
-from ovms.types import TFS_GRPC, InferRequest, InferResponse, ModelMetadata, TensorSpec, VersionStatus
+from ovms.types import (
+    TFS_GRPC,
+    InferRequest,
+    InferResponse,
+    ModelMetadata,
+    TensorSpec,
+    VersionStatus,
+)
 
 SIGNATURE_DEF = "signature_def"
 SERVING_DEFAULT = "serving_default"
@@ -79,7 +94,7 @@ def _fill_tensor_infos(specs: Iterable[TensorSpec], out: MutableMapping[str, Ten
     for spec in specs:
         info = out[spec.name]
         info.name = spec.name
-        info.dtype = from_precision(spec.precision)  # type: ignore[assignment]
+        info.dtype = from_precision(spec.precision)
         from_shape(spec.metadata_shape, info.tensor_shape)
 
 

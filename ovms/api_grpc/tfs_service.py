@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING
 import grpc
 import grpc.aio
 
-from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import GetModelMetadataRequest, GetModelMetadataResponse
-from ovms.api_grpc.generated.tfs.get_model_status_pb2 import GetModelStatusRequest, GetModelStatusResponse
-from ovms.api_grpc.generated.tfs.model_management_pb2 import ReloadConfigRequest, ReloadConfigResponse
+from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import (
+    GetModelMetadataRequest,
+    GetModelMetadataResponse,
+)
+from ovms.api_grpc.generated.tfs.get_model_status_pb2 import (
+    GetModelStatusRequest,
+    GetModelStatusResponse,
+)
+from ovms.api_grpc.generated.tfs.model_management_pb2 import (
+    ReloadConfigRequest,
+    ReloadConfigResponse,
+)
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
 from ovms.api_grpc.rpc import deadline_of, unary, unimplemented_unary
 from ovms.api_grpc.tfs_messages import (

@@ -15,26 +15,31 @@ from __future__ import annotations
 import numpy as np
 
 from ovms.api_grpc.generated.tf import tensor_pb2
-from ovms.api_grpc.generated.tf.tensor_pb2 import DataType, TensorProto, TensorShapeProto
+from ovms.api_grpc.generated.tf.tensor_pb2 import (
+    DataType,
+    TensorProto,
+    TensorShapeProto,
+)
 from ovms.errors import OvmsError, Status
 from ovms.types import InputTensor, Precision
 
-_PRECISION_BY_DTYPE: dict[int, Precision] = {
-    DataType.DT_FLOAT: Precision.FP32,
-    DataType.DT_DOUBLE: Precision.FP64,
-    DataType.DT_HALF: Precision.FP16,
-    DataType.DT_INT8: Precision.I8,
-    DataType.DT_INT16: Precision.I16,
-    DataType.DT_INT32: Precision.I32,
-    DataType.DT_INT64: Precision.I64,
-    DataType.DT_UINT8: Precision.U8,
-    DataType.DT_UINT16: Precision.U16,
-    DataType.DT_UINT32: Precision.U32,
-    DataType.DT_UINT64: Precision.U64,
-    DataType.DT_BOOL: Precision.BOOL,
-    DataType.DT_STRING: Precision.STRING,
-}
-_DTYPE_BY_PRECISION: dict[Precision, int] = {p: d for d, p in _PRECISION_BY_DTYPE.items()}
+_PAIRS: tuple[tuple[DataType, Precision], ...] = (
+    (DataType.DT_FLOAT, Precision.FP32),
+    (DataType.DT_DOUBLE, Precision.FP64),
+    (DataType.DT_HALF, Precision.FP16),
+    (DataType.DT_INT8, Precision.I8),
+    (DataType.DT_INT16, Precision.I16),
+    (DataType.DT_INT32, Precision.I32),
+    (DataType.DT_INT64, Precision.I64),
+    (DataType.DT_UINT8, Precision.U8),
+    (DataType.DT_UINT16, Precision.U16),
+    (DataType.DT_UINT32, Precision.U32),
+    (DataType.DT_UINT64, Precision.U64),
+    (DataType.DT_BOOL, Precision.BOOL),
+    (DataType.DT_STRING, Precision.STRING),
+)
+_PRECISION_BY_DTYPE: dict[int, Precision] = dict(_PAIRS)
+_DTYPE_BY_PRECISION: dict[Precision, DataType] = {p: d for d, p in _PAIRS}
 
 # Typed field holding each precision's values, and the numpy dtype of that field's container.
 _TYPED_FIELD: dict[Precision, tuple[str, np.dtype]] = {
@@ -62,7 +67,7 @@ def to_precision(dtype: int) -> Precision:
         raise OvmsError(Status.INVALID_PRECISION, f"Unsupported data type: {name}") from None
 
 
-def from_precision(precision: Precision) -> int:
+def from_precision(precision: Precision) -> DataType:
     """The ``DataType`` value of a precision (DT_STRING for STRING)."""
     return _DTYPE_BY_PRECISION[precision]
 

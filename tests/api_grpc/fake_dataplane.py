@@ -51,7 +51,10 @@ STATUSES: dict[str, list[VersionStatus]] = {
         VersionStatus(3, ModelState.LOADING, ErrorCode.UNKNOWN, "no files"),
     ],
 }
-_NAME_MISSING = {TFS_GRPC: Status.PIPELINE_DEFINITION_NAME_MISSING, KSERVE_GRPC: Status.MEDIAPIPE_DEFINITION_NAME_MISSING}
+_NAME_MISSING = {
+    TFS_GRPC: Status.PIPELINE_DEFINITION_NAME_MISSING,
+    KSERVE_GRPC: Status.MEDIAPIPE_DEFINITION_NAME_MISSING,
+}
 
 
 def decode(tensor: InputTensor) -> np.ndarray:

@@ -46,7 +46,8 @@ def test_model_ready(client) -> None:
 def test_model_metadata(client) -> None:
     meta = client.get_model_metadata("multi")
     assert (meta.name, list(meta.versions), meta.platform) == ("multi", ["1"], "OpenVINO")
-    assert [(t.name, t.datatype, list(t.shape)) for t in meta.inputs] == [("a", "FP32", [1, -1]), ("b", "FP32", [1, -1])]
+    inputs = [(t.name, t.datatype, list(t.shape)) for t in meta.inputs]
+    assert inputs == [("a", "FP32", [1, -1]), ("b", "FP32", [1, -1])]
     assert [t.name for t in meta.outputs] == ["sum", "diff"]
     assert list(client.get_model_metadata("add", "1").versions) == ["1", "2"]  # AVAILABLE versions only
 

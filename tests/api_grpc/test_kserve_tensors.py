@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ovms.api_grpc.generated.kserve.grpc_service_pb2 import InferTensorContents, ModelInferRequest
+from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
+    InferTensorContents,
+    ModelInferRequest,
+)
 from ovms.api_grpc.kserve_tensors import (
     from_array,
     from_precision,
@@ -71,7 +74,9 @@ def test_fp16_has_no_typed_field_and_other_fields_are_ignored() -> None:
 
 def test_bytes_contents_and_raw_bytes() -> None:
     typed = to_input_tensor(
-        InferInputTensor(name="s", datatype="BYTES", shape=[2], contents=InferTensorContents(bytes_contents=[b"a", b"bc"])),
+        InferInputTensor(
+            name="s", datatype="BYTES", shape=[2], contents=InferTensorContents(bytes_contents=[b"a", b"bc"])
+        ),
         None,
     )
     raw = to_input_tensor(InferInputTensor(name="s", datatype="BYTES", shape=[2]), join_bytes(np.array([b"a", b"bc"])))

@@ -6,13 +6,28 @@ import numpy as np
 import pytest
 
 from ovms.api_grpc import kserve_messages, tfs_messages
-from ovms.api_grpc.generated.kserve.grpc_service_pb2 import InferParameter, ModelInferRequest, ModelInferResponse
-from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import GetModelMetadataRequest, SignatureDefMap
+from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
+    InferParameter,
+    ModelInferRequest,
+    ModelInferResponse,
+)
+from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import (
+    GetModelMetadataRequest,
+    SignatureDefMap,
+)
 from ovms.api_grpc.generated.tfs.model_pb2 import ModelSpec
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest
 from ovms.errors import OvmsError, Status
 from ovms.types import (
-    KSERVE_GRPC, TFS_GRPC, ErrorCode, InferResponse, ModelMetadata, ModelState, Precision, TensorSpec, VersionStatus,
+    KSERVE_GRPC,
+    TFS_GRPC,
+    ErrorCode,
+    InferResponse,
+    ModelMetadata,
+    ModelState,
+    Precision,
+    TensorSpec,
+    VersionStatus,
 )
 
 META = ModelMetadata(
@@ -126,7 +141,8 @@ def test_kserve_infer_response() -> None:
     outputs = {"y": np.ones((1, 2), np.int16), "s": np.array([b"ab"], dtype=object)}
     message = kserve_messages.from_infer_response(InferResponse("m", 3, outputs, "ignored", {"k": 1}), "r1")
     assert (message.model_name, message.model_version, message.id) == ("m", "3", "r1")
-    assert [(o.name, o.datatype, list(o.shape)) for o in message.outputs] == [("y", "INT16", [1, 2]), ("s", "BYTES", [1])]
+    tensors = [(o.name, o.datatype, list(o.shape)) for o in message.outputs]
+    assert tensors == [("y", "INT16", [1, 2]), ("s", "BYTES", [1])]
     assert list(message.raw_output_contents) == [outputs["y"].tobytes(), b"\x02\x00\x00\x00ab"]
     assert message.parameters["k"].int64_param == 1
 

@@ -7,10 +7,15 @@ same numbers, names, types, cardinality and packing; upstream fields we leave ou
 
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2
 import pytest
+from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor
-from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_management_pb2, predict_pb2
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_management_pb2,
+    predict_pb2,
+)
 from tritonclient.grpc import service_pb2
 
 from ovms.api_grpc.generated.kserve import grpc_service_pb2 as our_kserve

@@ -10,9 +10,9 @@ from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
+    model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2_grpc,
-    model_service_pb2_grpc,
 )
 
 from tests.api_grpc.fake_dataplane import SECRET

@@ -30,7 +30,7 @@ def model_stub(channel: grpc.Channel) -> model_service_pb2_grpc.ModelServiceStub
     return model_service_pb2_grpc.ModelServiceStub(channel)
 
 
-def predict_request(model: str, version: int | None = None, **inputs: tf.compat.v1.TensorProto) -> predict_pb2.PredictRequest:
+def predict_request(model: str, version: int | None = None, **inputs: object) -> predict_pb2.PredictRequest:
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model
     if version is not None:

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from ovms.api_grpc.generated.tf.tensor_pb2 import DataType, TensorProto
-from ovms.api_grpc.tfs_tensors import from_array, from_precision, to_input_tensor, to_precision
+from ovms.api_grpc.tfs_tensors import (
+    from_array,
+    from_precision,
+    to_input_tensor,
+    to_precision,
+)
 from ovms.errors import OvmsError
 from ovms.types import Precision
 
