@@ -1,13 +1,17 @@
 """Storage backends behind one interface: list versions, fetch a version locally, release it.
 
 The rest of the daemon cannot tell local from remote: it only sees version numbers and local
-folders. Local paths (which also cover NFS mounts) are served in place.
+folders. Local paths (which also cover NFS mounts) are served in place; ``s3://``, ``gs://``,
+``az://`` and ``azfs://`` URLs are downloaded to a private cache (see ``remote.py`` and one module
+per cloud).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections.abc import Mapping
 from typing import Protocol
 
 from ovms.errors import ConfigError
@@ -17,18 +21,38 @@ REMOTE_SCHEMES = ("s3://", "gs://", "az://", "azfs://")
 
 
 class Storage(Protocol):
-    """Where one model's versions live. Methods block (call them off the event loop)."""
+    """Where one model's versions live.
+
+    Methods block (call them off the event loop) and are thread-safe. Every failure of the
+    underlying store (unreachable, missing bucket, bad credentials) is raised as ``OSError`` with a
+    text naming the path and the fix, never as an SDK exception, so a failing poll never takes
+    served versions down. Construction (``open_storage``) does no I/O.
+    """
 
     base_path: str
 
     def list_versions(self) -> list[int]:
-        """Numeric version folders (> 0) present now; raises OSError when the store fails."""
+        """Numeric version folders (> 0) present now, sorted; raises OSError when the store fails.
+
+        An empty list means the store answered and holds no versions (never used for a failure).
+        """
 
     def fetch(self, version: int) -> str:
-        """A local folder holding ``version``'s files, complete (never a partial download)."""
+        """A local folder holding ``version``'s files, complete (never a partial download).
+
+        Raises OSError (FileNotFoundError when the version is missing or empty). Fetching a
+        version again refreshes its local copy.
+        """
 
     def release(self, version: int) -> None:
-        """Forget the local copy of ``version`` (no-op for local storage)."""
+        """Forget the local copy of ``version`` (no-op for local storage); never raises."""
+
+    def fingerprint(self, version: int) -> str:
+        """A digest of ``version``'s file names, sizes and change tags (mtime, ETag, generation).
+
+        It changes when a file of the version is added, removed or rewritten; raises OSError like
+        ``fetch``. (Not called by the manager yet: OVMS does not reload changed versions.)
+        """
 
 
 def parse_version_dir(name: str, model_path: str) -> int | None:
@@ -71,10 +95,37 @@ class LocalStorage:
     def release(self, version: int) -> None:
         return None
 
+    def fingerprint(self, version: int) -> str:
+        folder = self.fetch(version)
+        digest = hashlib.sha256()
+        for parent, dirs, files in sorted(os.walk(folder)):
+            dirs.sort()
+            for name in sorted(files):
+                stat = os.stat(os.path.join(parent, name))
+                relative = os.path.relpath(os.path.join(parent, name), folder)
+                digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
 
-def open_storage(base_path: str) -> Storage:
-    """The backend for ``base_path``: a local folder, or a cloud store by its URL scheme."""
-    if base_path.startswith(REMOTE_SCHEMES):
-        scheme = base_path.split("://", 1)[0]
-        raise ConfigError(f"base_path {base_path}: {scheme}:// repositories are not supported yet")
-    return LocalStorage(base_path)
+
+def open_storage(base_path: str, env: Mapping[str, str] | None = None) -> Storage:
+    """The backend for ``base_path``: a local folder, or a cloud store by its URL scheme.
+
+    Cheap and without I/O (cloud SDKs are imported and connected on first use, in worker threads).
+    ``env`` (default: ``os.environ``) supplies endpoints and credentials. Raises ConfigError for a
+    malformed URL or missing/contradictory settings.
+    """
+    if not base_path.startswith(REMOTE_SCHEMES):
+        return LocalStorage(base_path)
+    env = os.environ if env is None else env
+    scheme = base_path.split("://", 1)[0]
+    if scheme == "s3":
+        from ovms.repository.s3 import open_s3
+
+        return open_s3(base_path, env)
+    if scheme == "gs":
+        from ovms.repository.gcs import open_gcs
+
+        return open_gcs(base_path, env)
+    from ovms.repository.azure import open_azure
+
+    return open_azure(base_path, env)
