@@ -1,7 +1,7 @@
 """TF Serving tensors: ``TensorProto`` <-> domain tensors, ``DataType`` <-> :class:`Precision`.
 
-Requests: ``tensor_content`` is handed to the core as ``InputTensor.buffer`` unchanged (no copy,
-no interpretation); otherwise the typed ``*_val`` field that belongs to the declared dtype becomes
+Requests: ``tensor_content`` is handed to the core as ``InputTensor.buffer`` unchanged (the
+``bytes`` protobuf gives us, with no further copy or interpretation); otherwise the typed ``*_val`` field that belongs to the declared dtype becomes
 ``InputTensor.values`` (one numpy conversion, no Python loop over elements). Which field that is
 follows TensorFlow's ``make_tensor_proto``: ``int_val`` for I8/I16/I32/U8/U16 and ``half_val`` (FP16
 bit patterns in an int32 container) for FP16.
