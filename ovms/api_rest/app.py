@@ -112,7 +112,7 @@ class RestApp:
             return Reply(http_status(err.status), error_body(str(err), style))
         except Disconnected:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - the one catch-all: log it, answer 500, never leak it
             _log.exception("REST %s %s failed", scope["method"], scope["path"])
             internal = Status.INTERNAL_ERROR
             return Reply(http_status(internal), error_body(internal.message, style))

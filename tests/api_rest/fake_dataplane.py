@@ -11,6 +11,8 @@ Models (all FP32 unless said otherwise):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ovms.dataplane import DataPlane
@@ -106,7 +108,7 @@ class FakeDataPlane(DataPlane):
             raise OvmsError(Status.MODEL_VERSION_NOT_LOADED_YET)
         if version not in (0, 1, meta.version):
             raise OvmsError(Status.MODEL_VERSION_MISSING)
-        return meta
+        return replace(meta, version=version or meta.version)
 
     async def infer(self, request: InferRequest) -> InferResponse:
         self.requests.append(request)
