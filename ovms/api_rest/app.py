@@ -62,12 +62,13 @@ def _routes(dataplane: DataPlane) -> Router:
             Route(paths.V1_STATUS, {"GET": tfs.status}),
             Route(paths.V1_CONFIG, {"GET": tfs.config}, "tab"),
             Route(paths.V1_CONFIG_RELOAD, {"POST": tfs.config_reload}, "tab"),
+            # The /v2 patterns do not overlap: inference goes first only because it is the hot path.
+            Route(paths.V2_INFER, {"POST": kserve.infer}),
+            Route(paths.V2_MODEL_READY, {"GET": kserve.model_ready}),
+            Route(paths.V2_METADATA, {"GET": kserve.model_metadata}),
             Route(paths.V2_SERVER, {"GET": kserve.server_metadata}),
             Route(paths.V2_LIVE, {"GET": kserve.live}),
             Route(paths.V2_READY, {"GET": kserve.ready}),
-            Route(paths.V2_MODEL_READY, {"GET": kserve.model_ready}),
-            Route(paths.V2_INFER, {"POST": kserve.infer}),
-            Route(paths.V2_METADATA, {"GET": kserve.model_metadata}),
         ]
     )
 
