@@ -64,7 +64,11 @@ class Status(Enum):
         Code.INVALID_ARGUMENT,
         "Negative or zero dimension size is not acceptable",
     )
-    INVALID_MESSAGE_STRUCTURE = (Code.INVALID_ARGUMENT, "Passing buffers both in")
+    INVALID_MESSAGE_STRUCTURE = (
+        Code.INVALID_ARGUMENT,
+        "Passing buffers both in ModelInferRequest::InferInputTensor::contents and in "
+        "ModelInferRequest::raw_input_contents is not allowed",
+    )
     INVALID_INPUT_FORMAT = (Code.INVALID_ARGUMENT, "Inputs inside buffer does not match expected format.")
     UNSUPPORTED_PRECISION = (
         Code.INVALID_ARGUMENT,

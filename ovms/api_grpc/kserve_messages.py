@@ -71,8 +71,7 @@ def to_inputs(request: ModelInferRequest) -> dict[str, InputTensor]:
         if tensor.HasField("contents"):
             raise OvmsError(
                 Status.INVALID_MESSAGE_STRUCTURE,
-                "Passing buffers both in InferInputTensor contents and in raw_input_contents is not "
-                f"allowed. Detected buffer in InferInputTensor contents for input: {tensor.name}",
+                f"Detected buffer in InferInputTensor contents for input: {tensor.name}",
             )
     return {t.name: to_input_tensor(t, raw[i] if i < len(raw) else b"") for i, t in enumerate(request.inputs)}
 
