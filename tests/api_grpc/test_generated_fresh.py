@@ -42,12 +42,20 @@ def test_version_check_is_pinned_to_the_pyproject_floor() -> None:
             assert int(pinned[3]) <= (patch[0] if patch else 99), name
 
 
-@pytest.mark.skipif(
-    "OVMS_PROTOBUF_FLOOR_PYTHON" not in os.environ,
-    reason="set OVMS_PROTOBUF_FLOOR_PYTHON to a python with the oldest supported protobuf installed",
-)
+@pytest.fixture(scope="module")
+def floor_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh venv holding only the oldest protobuf that pyproject.toml allows."""
+    floor = re.search(r'"protobuf>=([0-9.]+)"', (REPO / "pyproject.toml").read_text())
+    assert floor is not None
+    venv = tmp_path_factory.mktemp("protobuf-floor")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", f"protobuf=={floor.group(1)}"], check=True)
+    return python
+
+
 @pytest.mark.parametrize("implementation", ["upb", "python"])
-def test_generated_modules_import_under_the_floor_protobuf(implementation: str) -> None:
+def test_generated_modules_import_under_the_floor_protobuf(floor_python: str, implementation: str) -> None:
     code = (
         "from ovms.api_grpc.generated.tfs import predict_pb2, get_model_metadata_pb2, get_model_status_pb2, "
         "model_management_pb2\nfrom ovms.api_grpc.generated.kserve import grpc_service_pb2\n"
@@ -55,4 +63,4 @@ def test_generated_modules_import_under_the_floor_protobuf(implementation: str) 
         "assert predict_pb2.PredictRequest.FromString(r.SerializeToString()) == r\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO), "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION": implementation}
-    subprocess.run([os.environ["OVMS_PROTOBUF_FLOOR_PYTHON"], "-c", code], check=True, env=env, cwd="/")
+    subprocess.run([floor_python, "-c", code], check=True, env=env, cwd="/")
