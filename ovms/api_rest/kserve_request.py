@@ -24,6 +24,8 @@ from ovms.api_rest.tensors import split_length_prefixed
 from ovms.errors import OvmsError, Status
 from ovms.types import InputTensor, Precision
 
+_WHOLE_TAIL = -1
+
 
 @dataclass(slots=True)
 class KServeInfer:
@@ -48,7 +50,7 @@ class _Pending:
     name: str
     precision: Precision
     shape: tuple[int, ...]
-    size: int | None  # binary_data_size, when given
+    size: int | None  # binary_data_size; None: from the shape; _WHOLE_TAIL: all that is left
 
 
 def parse_infer(body: bytes, header_length: int | None) -> KServeInfer:
@@ -109,26 +111,34 @@ def _parse_inputs(node: Any, inputs: dict[str, InputTensor]) -> list[_Pending]:
 
 
 def _parse_input(node: Any, only_one: bool, inputs: dict[str, InputTensor]) -> _Pending | None:
+    """Add a JSON-data input to ``inputs``, or describe the binary data it waits for."""
     if type(node) is not dict or type(node.get("name")) is not str:
         raise RestError(texts.INPUT_NOT_NDARRAY)
     name, shape, precision = node["name"], _shape(node.get("shape")), _precision(node.get("datatype"))
     size = parameters(node.get("parameters")).get("binary_data_size")
     data = node.get("data")
-    if data is not None:
-        values = data_values(data, precision)
-        if values.size or size is None:
-            if size is not None:
-                raise RestError(texts.BOTH_BINARY_AND_JSON)
-            inputs[name] = InputTensor(precision, shape, values=values)
-            return None
-    elif size is None and precision is Precision.STRING and (not only_one or shape != (1,)):
-        # The size of a BYTES tensor cannot be computed from its shape.
-        raise RestError(texts.INPUT_NOT_NDARRAY)
-    if size is not None and (type(size) is not int or size < 0):
-        raise RestError(texts.BINARY_SIZE_INVALID)
-    if size is None and precision is Precision.STRING and only_one:
-        size = -1  # the whole tail
-    return _Pending(name, precision, shape, size)
+    values = None if data is None else data_values(data, precision)
+    # Empty ``data`` with a binary_data_size counts as no data (OVMS's isInputEmpty).
+    if values is not None and (values.size or size is None):
+        if size is not None:
+            raise RestError(texts.BOTH_BINARY_AND_JSON)
+        inputs[name] = InputTensor(precision, shape, values=values)
+        return None
+    return _pending(name, precision, shape, size, only_one)
+
+
+def _pending(name: str, precision: Precision, shape: tuple[int, ...], size: object, only_one: bool) -> _Pending:
+    if size is not None:
+        if type(size) is not int or size < 0:
+            raise RestError(texts.BINARY_SIZE_INVALID)
+        return _Pending(name, precision, shape, size)
+    if precision is Precision.STRING:
+        # A BYTES tensor's size does not follow from its shape: only a lone [1] input may go
+        # without binary_data_size, and it takes the whole tail.
+        if not only_one or shape != (1,):
+            raise RestError(texts.INPUT_NOT_NDARRAY)
+        return _Pending(name, precision, shape, _WHOLE_TAIL)
+    return _Pending(name, precision, shape, None)
 
 
 def _shape(node: Any) -> tuple[int, ...]:
@@ -152,7 +162,7 @@ def _attach_binary(pending: list[_Pending], tail: memoryview, inputs: dict[str, 
         size = item.size
         if size is None:
             size = math.prod(item.shape) * item.precision.itemsize
-        elif size == -1:
+        elif size == _WHOLE_TAIL:
             size = len(tail) - offset
         if offset + size > len(tail):
             raise RestError(texts.BINARY_BUFFER_EXCEEDED)
