@@ -7,6 +7,7 @@ poll of a dead store fails quickly. The Azure SDKs are imported on first use, in
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Mapping
@@ -18,7 +19,10 @@ from ovms.repository.remote import RemoteFile, RemoteStorage
 
 URL = re.compile(r"^(az|azfs)://([0-9a-z-]+)(/.*)?$")
 CLIENT_OPTIONS = {"connection_timeout": 5, "read_timeout": 60}
-MAX_CONCURRENCY = 4  # parallel ranges per large file, done by the SDK
+SINGLE_GET = 32 * 1024 * 1024  # files above this are fetched in CHUNK_GET ranges, MAX_CONCURRENCY at once
+CHUNK_GET = 4 * 1024 * 1024
+MAX_CONCURRENCY = 4
+HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 CREDENTIALS_HINT = "check AZURE_STORAGE_CONNECTION_STRING (account name, key or SAS, endpoints)"
 
 
@@ -35,6 +39,8 @@ class _AzureStore:
     def _get_client(self) -> Any:
         with self._lock:
             if self._client is None:
+                # The SDK logs every HTTP request and response at INFO: far too loud for polling.
+                logging.getLogger(HTTP_LOGGER).setLevel(logging.WARNING)
                 self._client = self._make_client()
             return self._client
 
@@ -44,7 +50,9 @@ class _AzureStore:
     @staticmethod
     def _options(retry_class: Any) -> dict[str, Any]:
         """Short timeouts and two quick retries (the SDK default backs off for over a minute)."""
-        return {**CLIENT_OPTIONS, "retry_policy": retry_class(initial_backoff=1, increment_base=2, retry_total=2)}
+        retry = retry_class(initial_backoff=1, increment_base=2, retry_total=2)
+        sizes = {"max_single_get_size": SINGLE_GET, "max_chunk_get_size": CHUNK_GET}
+        return {**CLIENT_OPTIONS, **sizes, "retry_policy": retry}
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

@@ -169,11 +169,12 @@ class RemoteStorage:
         progress.finished()
 
     def _install(self, partial: str, version: int) -> str:
-        final = os.path.join(self.cache_dir, str(version))
+        cache = self.cache_dir  # outside the lock: the property takes it too
+        final = os.path.join(cache, str(version))
         with self._lock:
             if os.path.exists(final):
                 # A reload: move the old copy aside (loaded models keep their open files) and swap.
-                stale = tempfile.mkdtemp(prefix=f".stale-{version}-", dir=self.cache_dir)
+                stale = tempfile.mkdtemp(prefix=f".stale-{version}-", dir=cache)
                 os.rename(final, os.path.join(stale, "old"))
                 os.rename(partial, final)
                 shutil.rmtree(stale, ignore_errors=True)
