@@ -8,3 +8,4 @@ extra=""
 [ "${1:-}" = "test" ] && extra="[test]"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extra}"
+if [ "${1:-}" = "test" ]; then bash scripts/install-test-deps.sh; fi
