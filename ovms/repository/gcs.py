@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 URL = re.compile(r"^gs://([0-9a-z._-]+)(/.*)?$")
 TIMEOUT = (5.0, 60.0)  # connect, read (seconds)
-RETRY_SECONDS = 10.0
+RETRY_SECONDS = 5.0
 CHUNK = 16 * 1024 * 1024  # files above 4 chunks are fetched as ranges in parallel
 CHUNK_WORKERS = 4
 CREDENTIALS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file with read and list rights"
