@@ -50,7 +50,7 @@ class _AzureStore:
     @staticmethod
     def _options(retry_class: Any) -> dict[str, Any]:
         """Short timeouts and two quick retries (the SDK default backs off for over a minute)."""
-        retry = retry_class(initial_backoff=1, increment_base=2, retry_total=2, random_jitter_range=0.5)
+        retry = retry_class(initial_backoff=1, increment_base=1, retry_total=2, random_jitter_range=0.5)
         sizes = {"max_single_get_size": SINGLE_GET, "max_chunk_get_size": CHUNK_GET}
         return {**CLIENT_OPTIONS, **sizes, "retry_policy": retry}
 
