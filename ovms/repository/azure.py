@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from ovms.errors import ConfigError
 from ovms.repository.remote import RemoteFile, RemoteStorage
@@ -57,8 +57,13 @@ class _AzureStore:
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """Re-raise Azure SDK failures as OSError with a text that says what to fix."""
-        from azure.core.exceptions import (AzureError, ClientAuthenticationError, HttpResponseError,
-                                           ResourceNotFoundError, ServiceRequestError)
+        from azure.core.exceptions import (
+            AzureError,
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+        )
 
         try:
             yield
@@ -71,7 +76,7 @@ class _AzureStore:
             raise OSError(f"{self._url}: access denied; {CREDENTIALS_HINT}") from err
         except HttpResponseError as err:
             if err.status_code == 403:
-                raise OSError(f"{self._url}: access denied ({err.error_code}); {CREDENTIALS_HINT}") from err
+                raise OSError(f"{self._url}: access denied ({getattr(err, 'error_code', 403)}); {CREDENTIALS_HINT}") from err
             raise OSError(f"{self._url}: Azure request failed: {err.reason or err}") from err
         except ServiceRequestError as err:
             raise OSError(f"{self._url}: cannot reach Azure Storage: {err.message}") from err

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ovms.errors import ConfigError
 from ovms.repository.remote import RemoteFile, RemoteStorage
@@ -117,8 +117,14 @@ class S3Store:
     def _errors(self) -> Iterator[None]:
         """Re-raise boto3/botocore failures as OSError with a text that says what to fix."""
         from boto3.exceptions import Boto3Error
-        from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
-                                         NoCredentialsError, PartialCredentialsError, ProfileNotFound)
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ProfileNotFound,
+        )
 
         try:
             yield

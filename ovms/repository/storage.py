@@ -14,8 +14,6 @@ import os
 from collections.abc import Mapping
 from typing import Protocol
 
-from ovms.errors import ConfigError
-
 log = logging.getLogger(__name__)
 REMOTE_SCHEMES = ("s3://", "gs://", "az://", "azfs://")
 

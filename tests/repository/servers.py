@@ -5,11 +5,13 @@
 - Azure Blob: Azurite, the npm package installed by ``scripts/install-test-deps.sh`` into
   ``tools/node/node_modules`` and run with the machine's Node.
 
-Each server is stopped by its own PID (SIGTERM, then SIGKILL: Azurite ignores SIGTERM after closing).
+Each server is stopped by its own PID (SIGTERM, then SIGKILL: Azurite lingers after closing), and
+dies with the test process if that is killed before teardown.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -18,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +47,7 @@ class Server:
     process: subprocess.Popen
     port: int
     log_path: Path
+    grace: float = 3.0  # seconds between SIGTERM and SIGKILL
 
     @property
     def address(self) -> str:
@@ -58,20 +62,32 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(3.0)
+                self.process.wait(self.grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10.0)
         assert self.process.poll() is not None, f"{self.name} (pid {self.process.pid}) is still running"
 
 
-def _start(name: str, command: list[str], port: int, probe: str, log_dir: Path) -> Server:
+def _death_signal() -> Callable[[], None] | None:
+    """A pre-exec hook that has the kernel SIGKILL the child if pytest dies before teardown.
+
+    ``prctl`` is looked up here, in the parent, so the child only makes one plain C call.
+    """
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _start(name: str, command: list[str], port: int, probe: str, log_dir: Path, grace: float = 3.0) -> Server:
     """Run ``command``; wait until GET ``probe`` gets any HTTP answer (or fail with its log)."""
     log_path = log_dir / f"{name}-{port}.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, cwd=log_dir)
-    server = Server(name, process, port, log_path)
+                                   stderr=subprocess.STDOUT, cwd=log_dir,
+                                   preexec_fn=_death_signal())  # noqa: PLW1509 (one C call, no locks)
+    server = Server(name, process, port, log_path, grace)
     end = time.monotonic() + START_TIMEOUT
     while time.monotonic() < end:
         if process.poll() is not None:
@@ -127,7 +143,8 @@ def start_azurite(log_dir: Path) -> Server:
     data.mkdir()
     command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data),
                "--silent", "--skipApiVersionCheck"]
-    return _start("azurite", command, port, "/devstoreaccount1?comp=list", log_dir)
+    # Azurite closes its listener on SIGTERM but its process lingers: SIGKILL follows quickly.
+    return _start("azurite", command, port, "/devstoreaccount1?comp=list", log_dir, grace=1.0)
 
 
 # The publicly documented Azurite development account (not a secret).

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from ovms.errors import ConfigError
-from ovms.repository import azure, gcs, remote as remote_module, s3
+from ovms.repository import azure, gcs, s3
+from ovms.repository import remote as remote_module
 from ovms.repository.modelfiles import find_model_files
 from ovms.repository.storage import Storage, open_storage
 from tests import modelfactory as mf
