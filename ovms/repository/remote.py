@@ -97,7 +97,7 @@ class RemoteStorage:
     """
 
     def __init__(self, base_path: str, store: ObjectStore, root: str,
-                 progress_threshold: int = PROGRESS_THRESHOLD) -> None:
+                 progress_threshold: int | None = None) -> None:
         self.base_path = base_path
         self._store = store
         self._root = root.strip("/") + "/" if root.strip("/") else ""
@@ -157,7 +157,8 @@ class RemoteStorage:
         return files
 
     def _download_all(self, files: list[RemoteFile], prefix: str, dest: str, what: str) -> None:
-        progress = Progress(what, sum(f.size for f in files), len(files), self._threshold)
+        threshold = PROGRESS_THRESHOLD if self._threshold is None else self._threshold
+        progress = Progress(what, sum(f.size for f in files), len(files), threshold)
         targets = [(file, _local_path(dest, file.key[len(prefix):])) for file in files]
         for folder in {os.path.dirname(path) for _, path in targets}:
             os.makedirs(folder, exist_ok=True)

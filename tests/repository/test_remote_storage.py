@@ -127,6 +127,7 @@ def test_large_file_downloads_in_parallel_ranges_with_progress(remote, tmp_path,
     monkeypatch.setattr(azure, "SINGLE_GET", 1024 * 1024)
     monkeypatch.setattr(azure, "CHUNK_GET", 1024 * 1024)
     monkeypatch.setattr(remote_module, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(remote_module, "PROGRESS_THRESHOLD", 1)  # log progress for this small model
     big = tmp_path / "big" / "1"
     big.mkdir(parents=True)
     (big / "weights.bin").write_bytes(os.urandom(12 * 1024 * 1024 + 12345))
@@ -134,7 +135,6 @@ def test_large_file_downloads_in_parallel_ranges_with_progress(remote, tmp_path,
     prefix = f"big-{uuid.uuid4().hex[:8]}"
     remote.upload(tmp_path / "big", prefix)
     storage = open_remote(remote, prefix)
-    storage._threshold = 1  # type: ignore[attr-defined]  # log progress for this small model
     with caplog.at_level(logging.INFO, logger="ovms.repository.remote"):
         folder = Path(storage.fetch(1))
     assert same_tree(folder, big)
@@ -172,3 +172,17 @@ def test_missing_credentials_are_config_errors(tmp_path):
         open_storage("gs://bucket/model", {"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "none.json")})
     with pytest.raises(ConfigError, match="AWS_SECRET_ACCESS_KEY"):
         open_storage("s3://bucket/model", {"AWS_ACCESS_KEY_ID": "only-half"})
+
+
+def test_s3_anonymous_and_profile_credentials(moto_server, tmp_path, monkeypatch):
+    """No keys: unsigned requests (public buckets); AWS_PROFILE: the shared credentials file."""
+    remote = FLAVOURS["s3"](moto_server)
+    remote.upload(build_repository(tmp_path / "local"), "creds")
+    endpoint = {"S3_ENDPOINT": moto_server.url}
+    assert open_storage(remote.url("creds"), endpoint).list_versions() == [1, 2]
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[ci]\naws_access_key_id = a\naws_secret_access_key = b\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    assert open_storage(remote.url("creds"), {**endpoint, "AWS_PROFILE": "ci"}).list_versions() == [1, 2]
+    with pytest.raises(OSError, match="no usable S3 credentials.*AWS_PROFILE"):
+        open_storage(remote.url("creds"), {**endpoint, "AWS_PROFILE": "missing"}).list_versions()
