@@ -73,15 +73,18 @@ def test_partial_download_is_never_visible():
     store = MemoryStore(objects(3))
     store.delay = 0.2
     storage = RemoteStorage("mem://m", store, "m")
-    seen: list[list[str]] = []
+    final = os.path.join(storage.cache_dir, "3")
+    snapshots: list[list[str]] = []
     worker = threading.Thread(target=storage.fetch, args=(3,))
     worker.start()
     while worker.is_alive():
-        seen.append([n for n in os.listdir(storage.cache_dir) if not n.startswith(".")])
+        if os.path.exists(final):  # once visible, the version must be complete
+            snapshots.append(sorted(str(p.relative_to(final)) for p in Path(final).rglob("*")))
         time.sleep(0.01)
     worker.join()
-    assert all(names == [] for names in seen[:-1])
-    assert sorted(os.listdir(os.path.join(storage.cache_dir, "3"))) == ["model.bin", "model.xml", "sub"]
+    complete = ["model.bin", "model.xml", "sub", "sub/x.txt"]
+    assert all(snapshot == complete for snapshot in snapshots)
+    assert sorted(str(p.relative_to(final)) for p in Path(final).rglob("*")) == complete
 
 
 def test_unsafe_object_names_are_refused():
