@@ -164,22 +164,27 @@ class RemoteStorage:
             os.makedirs(folder, exist_ok=True)
         with ThreadPoolExecutor(min(FILE_WORKERS, len(targets)), thread_name_prefix="download") as pool:
             jobs = [pool.submit(self._store.download, file, path, progress.add) for file, path in targets]
-            for job in jobs:
-                job.result()  # the first failure propagates; the pool still finishes the others
+            try:
+                for job in jobs:
+                    job.result()
+            except BaseException:
+                for job in jobs:  # the first failure propagates; files not started yet are skipped
+                    job.cancel()
+                raise
         progress.finished()
 
     def _install(self, partial: str, version: int) -> str:
         cache = self.cache_dir  # outside the lock: the property takes it too
         final = os.path.join(cache, str(version))
+        stale = None
         with self._lock:
             if os.path.exists(final):
                 # A reload: move the old copy aside (loaded models keep their open files) and swap.
                 stale = tempfile.mkdtemp(prefix=f".stale-{version}-", dir=cache)
                 os.rename(final, os.path.join(stale, "old"))
-                os.rename(partial, final)
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                os.rename(partial, final)
+            os.rename(partial, final)
+        if stale is not None:
+            shutil.rmtree(stale, ignore_errors=True)
         return final
 
 
