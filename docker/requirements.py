@@ -1,6 +1,7 @@
 """Print the runtime dependencies of a pyproject.toml, one a line (for a cached pip layer)."""
 
 import sys
+
 import tomllib
 
 with open(sys.argv[1], "rb") as file:

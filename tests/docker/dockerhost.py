@@ -48,7 +48,7 @@ class DockerHost:
             input_bytes: bytes | None = None) -> subprocess.CompletedProcess:
         """``docker ARGS``; output captured as text (stdout) with stderr folded in on failure."""
         result = subprocess.run([self.client, *args], input=input_bytes, capture_output=True,
-                                timeout=timeout)
+                                timeout=timeout, check=False)
         if check and result.returncode != 0:
             raise RuntimeError(f"docker {' '.join(args)} exited {result.returncode}:\n"
                                f"{result.stdout.decode(errors='replace')[-4000:]}\n"
@@ -75,7 +75,8 @@ class DockerHost:
 
 def install() -> None:
     """Run scripts/install-docker.sh (idempotent); DockerUnavailable when it cannot install."""
-    result = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
+    result = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900,
+                            check=False)
     if result.returncode != 0:
         raise DockerUnavailable(f"{INSTALL_SCRIPT.name} exited {result.returncode}: "
                                 f"{(result.stderr or result.stdout).strip()[-1000:]}")
@@ -97,7 +98,7 @@ def client_path() -> str:
 
 def answers(client: str) -> bool:
     try:
-        return subprocess.run([client, "info"], capture_output=True, timeout=20).returncode == 0
+        return subprocess.run([client, "info"], capture_output=True, timeout=20, check=False).returncode == 0
     except subprocess.TimeoutExpired:
         return False
 
@@ -140,7 +141,7 @@ def ensure_base_image(host: DockerHost, work: Path) -> str:
         result = subprocess.run(
             ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
              "bookworm", str(rootfs)],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True, text=True, timeout=900, check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"debootstrap exited {result.returncode}:\n{result.stdout[-3000:]}"
@@ -152,7 +153,7 @@ def ensure_base_image(host: DockerHost, work: Path) -> str:
         imported = subprocess.run(
             [host.client, "import", "--change", f"ENV PATH={DEFAULT_PATH}",
              "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["/bin/bash"]', "-", BASE_IMAGE],
-            stdin=tar.stdout, capture_output=True, text=True, timeout=300,
+            stdin=tar.stdout, capture_output=True, text=True, timeout=300, check=False,
         )
         tar.stdout.close()
         if tar.wait() != 0 or imported.returncode != 0:

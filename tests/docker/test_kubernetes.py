@@ -9,7 +9,6 @@ containers against the core Container schema.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
