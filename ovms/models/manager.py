@@ -63,6 +63,7 @@ class ModelManager:
         self.models: dict[str, Model] = {}
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
+        self._drains: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
 
     async def apply(self, configs: Sequence[ModelConfig]) -> bool:
         """Make ``configs`` the served set: add, reload changed, retire removed. True if changed."""
@@ -109,6 +110,7 @@ class ModelManager:
         """Retire every version, waiting for in-flight requests."""
         async with self._lock:
             await self._retire_removed(set())
+        await asyncio.gather(*self._drains)
 
     def _lookup(self, name: str, version: int, missing: Status) -> tuple[Servable | None, OvmsError, bool]:
         model = self.models.get(name)
@@ -162,7 +164,7 @@ class ModelManager:
         try:
             present = await asyncio.to_thread(model.storage.list_versions)
         except OSError as err:
-            log.error("Model %s: cannot list versions in %s: %s", model.name, model.config.base_path, err)
+            log.error("Model %s: cannot list versions, keeping what is served: %s", model.name, err)
             return False
         changed = self._forget_missing(model, set(present))
         done: set[int] = set()
@@ -196,17 +198,29 @@ class ModelManager:
         if version.state is not ModelState.AVAILABLE:
             version.set_state(ModelState.LOADING)
             self._notify()
+        storage = model.storage
+        assert storage is not None
         try:
-            loaded = await asyncio.to_thread(self._load_blocking, model.storage, model.config, number)
+            loaded = await asyncio.to_thread(self._load_blocking, storage, model.config, number)
         except Exception as err:  # any loader failure is a per-version status, never a crash
             return self._load_failed(model, version, err)
+        old_storage = version.storage
         scheduler = Scheduler(InferPool(loaded.compiled, loaded.nireq), self._max_queue)
-        previous = version.serve(loaded, scheduler)
+        previous = version.serve(loaded, scheduler, storage)
         log.info("Model %s version %d loaded: nireq %d, streams %d", model.name, number, loaded.nireq, loaded.streams)
         self._notify()
         if previous is not None:
-            asyncio.ensure_future(previous.scheduler.stop())
+            release = old_storage if old_storage is not storage else None
+            task = asyncio.ensure_future(self._drain(previous, release, number))
+            self._drains.add(task)
+            task.add_done_callback(self._drains.discard)
         return True
+
+    async def _drain(self, previous: Servable, storage: Storage | None, number: int) -> None:
+        """Finish the replaced servable's requests; drop its files if they came from another store."""
+        await previous.scheduler.stop()
+        if storage is not None:
+            await asyncio.to_thread(storage.release, number)
 
     def _load_failed(self, model: Model, version: ModelVersion, err: Exception) -> bool:
         detail = str(err) or type(err).__name__
@@ -229,8 +243,9 @@ class ModelManager:
         if previous is not None:
             await previous.scheduler.stop()
         version.set_state(ModelState.END)
-        if model.storage is not None:
-            await asyncio.to_thread(model.storage.release, version.version)
+        if version.storage is not None:
+            await asyncio.to_thread(version.storage.release, version.version)
+            version.storage = None
         self._notify()
 
     def _notify(self) -> None:

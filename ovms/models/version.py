@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ovms.models.lifecycle import transition
 from ovms.models.loader import LoadedModel
+from ovms.repository.storage import Storage
 from ovms.scheduler.scheduler import Scheduler
 from ovms.types import ErrorCode, ModelMetadata, ModelState, VersionStatus
 
@@ -30,6 +31,7 @@ class ModelVersion:
         self.status = VersionStatus(version, ModelState.START)
         self.loaded: LoadedModel | None = None
         self.servable: Servable | None = None
+        self.storage: Storage | None = None  # where the served files came from (to release them)
 
     @property
     def version(self) -> int:
@@ -52,9 +54,10 @@ class ModelVersion:
     def set_state(self, state: ModelState, error: ErrorCode = ErrorCode.OK, detail: str = "") -> None:
         self.status = transition(self.model, self.status, state, error, detail)
 
-    def serve(self, loaded: LoadedModel, scheduler: Scheduler) -> Servable | None:
-        """Make ``loaded`` the served model; returns the servable it replaces (to drain), if any."""
+    def serve(self, loaded: LoadedModel, scheduler: Scheduler, storage: Storage) -> Servable | None:
+        """Make ``loaded`` (fetched from ``storage``) the served model; returns the replaced servable."""
         previous = self.servable
+        self.storage = storage
         self.loaded = loaded
         self.servable = Servable(loaded.metadata, scheduler)
         if self.state is not ModelState.AVAILABLE:
