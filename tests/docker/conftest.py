@@ -14,24 +14,25 @@ _timings: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
-def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerHost]:
+def docker_host() -> Iterator[DockerHost]:
     """A running Docker daemon (skips, with the reason, where none can run)."""
     try:
-        host = dockerhost.start(tmp_path_factory.mktemp("dockerd"))
+        host = dockerhost.start()
     except DockerUnavailable as reason:
         pytest.skip(f"no Docker daemon can run here: {reason}")
     try:
         yield host
     finally:
-        host.stop()
+        dockerhost.release()
         _timings.update(host.timings)
 
 
 @pytest.fixture(scope="session")
 def image(docker_host: DockerHost, tmp_path_factory: pytest.TempPathFactory) -> str:
     """docker/Dockerfile built on the debootstrap'd base (the base is cached by the daemon)."""
-    base = dockerhost.ensure_base_image(docker_host, tmp_path_factory.mktemp("base"))
-    dockerhost.build_image(docker_host, base, IMAGE)
+    with dockerhost.locked("build"):  # overlapping test runs build one after the other
+        base = dockerhost.ensure_base_image(docker_host, tmp_path_factory.mktemp("base"))
+        dockerhost.build_image(docker_host, base, IMAGE)
     return IMAGE
 
 

@@ -6,19 +6,26 @@ bundle copied in) and imported with ``docker import``. It is kept, like every im
 daemon's data root (/var/lib/docker) between runs; ``docker image inspect`` decides whether to
 make it again.
 
-When a daemon already answers on the default socket it is used and left running; otherwise
-``dockerd --bridge=none --iptables=false`` is started in the background and stopped by its PID.
-Every build and container uses ``--network host``: traffic stays on 127.0.0.1.
+When a daemon already answers on the default socket it is used; otherwise
+``dockerd --bridge=none --iptables=false`` is started in the background. Test runs on one machine
+may overlap (several sessions run the suite at once), so they share that daemon: each run holds a
+lease (a file named by its PID) in a state folder, under a file lock, and the run that drops the
+last lease stops the dockerd a test run started, by the PID recorded there. A daemon that no test
+run started is never stopped. Builds are serialised by a second lock. Every build and container
+uses ``--network host``: traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +36,9 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 BASE_IMAGE = "ovms-py-test-base:bookworm-1"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DAEMON_START_TIMEOUT = 60.0
+DAEMON_STOP_TIMEOUT = 60.0
+STATE = Path(tempfile.gettempdir()) / "ovms-py-dockerd"  # lock files, leases, dockerd.pid, log
+_children: dict[int, subprocess.Popen] = {}  # dockerd processes this run started (to reap them)
 
 
 class DockerUnavailable(Exception):
@@ -41,7 +51,6 @@ class DockerHost:
 
     client: str
     log_path: Path
-    process: subprocess.Popen | None = None  # the dockerd we started, None when one was running
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, *args: str, timeout: float = 600, check: bool = True,
@@ -61,16 +70,39 @@ class DockerHost:
     def has_image(self, name: str) -> bool:
         return self.run("image", "inspect", name, check=False).returncode == 0
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Stop the dockerd we started (SIGTERM by PID; it stops its own containerd)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
+
+@contextmanager
+def locked(name: str) -> Iterator[None]:
+    """An exclusive lock shared by every test run on this machine."""
+    STATE.mkdir(mode=0o700, exist_ok=True)
+    with open(STATE / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def alive(pid: int) -> bool:
+    """``pid`` runs and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def recorded_dockerd() -> int | None:
+    """The PID of the dockerd a test run started, if it still runs."""
+    try:
+        pid = int((STATE / "dockerd.pid").read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return None
+    return pid if alive(pid) and Path(command.decode()).name == "dockerd" else None
 
 
 def install() -> None:
@@ -103,32 +135,81 @@ def answers(client: str) -> bool:
         return False
 
 
-def start(log_dir: Path) -> DockerHost:
-    """Install what is missing and return a reachable daemon (started here if none runs)."""
+def start() -> DockerHost:
+    """Install what is missing, make sure a daemon answers (starting one if needed), take a lease."""
     started = time.monotonic()
-    install()
-    client = client_path()
-    log_path = log_dir / "dockerd.log"
-    host = DockerHost(client, log_path)
-    host.timings["install"] = time.monotonic() - started
-    if answers(client):
-        return host
+    with locked("daemon"):
+        install()
+        client = client_path()
+        host = DockerHost(client, STATE / "dockerd.log")
+        host.timings["install"] = time.monotonic() - started
+        if not answers(client):
+            launch_dockerd(client)
+            host.timings["dockerd"] = time.monotonic() - started - host.timings["install"]
+        (STATE / "leases").mkdir(exist_ok=True)
+        (STATE / "leases" / str(os.getpid())).touch()
+    return host
+
+
+def launch_dockerd(client: str) -> None:
+    """Start dockerd in its own session (it outlives this run if another run holds a lease)."""
     if os.geteuid() != 0:
         raise DockerUnavailable("dockerd must run as root and no Docker daemon is running")
+    log_path = STATE / "dockerd.log"
     with open(log_path, "wb") as log_file:
-        host.process = subprocess.Popen(
+        process = subprocess.Popen(
             ["dockerd", "--bridge=none", "--iptables=false", "--ip6tables=false"],
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
+    _children[process.pid] = process
+    (STATE / "dockerd.pid").write_text(str(process.pid))
     deadline = time.monotonic() + DAEMON_START_TIMEOUT
     while not answers(client):
-        if host.process.poll() is not None or time.monotonic() > deadline:
-            host.stop()
+        if process.poll() is not None or time.monotonic() > deadline:
+            terminate(process.pid)
+            process.poll()
             tail = log_path.read_text(errors="replace")[-1500:]
-            raise DockerUnavailable(f"dockerd did not start (exit {host.process.returncode}):\n{tail}")
+            raise DockerUnavailable(f"dockerd did not start (exit {process.returncode}):\n{tail}")
         time.sleep(0.3)
-    host.timings["dockerd"] = time.monotonic() - started - host.timings["install"]
-    return host
+
+
+def release() -> None:
+    """Drop this run's lease; the last run out stops the dockerd a test run started, by its PID."""
+    with locked("daemon"):
+        leases = STATE / "leases"
+        (leases / str(os.getpid())).unlink(missing_ok=True)
+        for lease in leases.iterdir():
+            if not lease.name.isdigit() or not alive(int(lease.name)):
+                lease.unlink(missing_ok=True)  # a run that died without releasing
+        if any(leases.iterdir()):
+            return
+        pid = recorded_dockerd()
+        if pid is not None:
+            terminate(pid)
+        (STATE / "dockerd.pid").unlink(missing_ok=True)
+
+
+def terminate(pid: int) -> None:
+    """SIGTERM (dockerd then stops its containerd), wait, SIGKILL if it hangs; reap if ours."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + DAEMON_STOP_TIMEOUT
+    while alive(pid) and time.monotonic() < deadline:
+        reap(pid)
+        time.sleep(0.2)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        if pid in _children:
+            _children[pid].wait(10)
+    reap(pid)
+
+
+def reap(pid: int) -> None:
+    """Collect the exit status of a dockerd this run started (another run's is not ours to reap)."""
+    if pid in _children and _children[pid].poll() is not None:
+        del _children[pid]
 
 
 def ensure_base_image(host: DockerHost, work: Path) -> str:
