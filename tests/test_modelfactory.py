@@ -171,14 +171,14 @@ def test_committed_demo_repository_is_up_to_date(tmp_path: Path) -> None:
     for name in DEMO_MODELS:
         assert _folder_bytes(tmp_path / "models" / name) == _folder_bytes(REPO_ROOT / "models" / name), name
     committed = json.loads((REPO_ROOT / "config" / "config.json").read_text())
-    assert committed == demo_config(REPO_ROOT / "models", REPO_ROOT / "config")
+    assert committed == demo_config(REPO_ROOT / "config" / "models", REPO_ROOT / "config")
 
 
 def test_demo_repository_serves_expected_models(core: ov.Core) -> None:
     config = json.loads((REPO_ROOT / "config" / "config.json").read_text())
     entries = {e["config"]["name"]: e["config"] for e in config["model_config_list"]}
     assert entries["dummy"]["model_version_policy"] == {"all": {}}
-    assert entries["dummy"]["base_path"] == "../models/dummy"
+    assert entries["dummy"]["base_path"] == "models/dummy"  # config/models links to ../models
     for name, cfg in entries.items():
         base = (REPO_ROOT / "config" / cfg["base_path"]).resolve()
         versions = sorted(int(p.name) for p in base.iterdir())

@@ -7,6 +7,7 @@ Writes models/{dummy/1,dummy/2,add_sub/1,dynamic/1} and config/config.json at th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, versions in specs.items():
         for version, spec in versions.items():
             print(f"{name}/{version}: {spec.format} {spec.input_names} -> {spec.output_names}")
-    print(f"config: {write_demo_config(args.config, args.models_dir)}")
+    # The config refers to the models through config/models -> ../models (no ".." in base_path).
+    link = args.config.parent / "models"
+    if not link.exists():
+        link.symlink_to(os.path.relpath(args.models_dir.absolute(), args.config.parent.absolute()))
+    print(f"config: {write_demo_config(args.config, link)}")
     return 0
 
 

@@ -66,3 +66,24 @@ def test_one_bad_model_does_not_stop_the_others(tmp_path):
         assert "Model bad version 1 failed to load" in daemon.log()
     finally:
         assert daemon.stop() == 0
+
+
+def test_bundled_demo_config_serves_its_models(tmp_path):
+    """The README's first command: the committed config/config.json and demo models."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    daemon = start_daemon(["--config_path", str(repo / "config" / "config.json")], tmp_path)
+    try:
+        x = [[float(i) for i in range(10)]]
+        for version, step in ((1, 1.0), (2, 2.0)):
+            out = httpx.post(f"{daemon.rest_url}/v1/models/dummy/versions/{version}:predict",
+                             json={"instances": x}, timeout=30).json()
+            assert out == {"predictions": [[v + step for v in x[0]]]}
+        ready = httpx.get(f"{daemon.rest_url}/v2/models/dynamic/ready", timeout=30)
+        assert ready.status_code == 200
+        add_sub = httpx.post(f"{daemon.rest_url}/v1/models/add_sub:predict",
+                             json={"inputs": {"x": x, "y": x}}, timeout=30).json()["outputs"]
+        assert add_sub["sum"] == [[2 * v for v in x[0]]] and add_sub["diff"] == [[0.0] * 10]
+    finally:
+        assert daemon.stop() == 0

@@ -56,4 +56,5 @@ def write_demo_config(config_path: Path, models_dir: Path) -> Path:
 
 
 def _relative(target: Path, start: Path) -> str:
-    return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
+    # Not resolved: config/models is a link to ../models, and OVMS forbids ".." in base_path.
+    return Path(os.path.relpath(target.absolute(), start.absolute())).as_posix()
