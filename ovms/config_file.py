@@ -16,6 +16,7 @@ from ovms.errors import ConfigError
 from ovms.settings import (
     ModelConfig,
     parse_batch_size,
+    parse_dynamic_batching,
     parse_layout,
     parse_nireq,
     parse_plugin_config,
@@ -36,7 +37,7 @@ _MODEL_KEYS = {
     "name", "base_path", "batch_size", "shape", "layout", "model_version_policy", "nireq",
     "target_device", "plugin_config", "allow_cache", "stateful", "idle_sequence_cleanup",
     "low_latency_transformation", "max_sequence_number", "custom_loader_options", "graph_path",
-    "subconfig",
+    "subconfig", "dynamic_batching",
 }
 _REMOTE_SCHEMES = ("s3://", "gs://", "az://", "azfs://")
 
@@ -144,6 +145,8 @@ def _optional_fields(cfg: dict, where: str) -> dict:
         fields["target_device"] = cfg["target_device"]
     if "plugin_config" in cfg:
         fields["plugin_config"] = parse_plugin_config(cfg["plugin_config"], f"{where}.plugin_config")
+    if "dynamic_batching" in cfg:
+        fields["batching"] = parse_dynamic_batching(cfg["dynamic_batching"], f"{where}.dynamic_batching")
     if "allow_cache" in cfg:
         if not isinstance(cfg["allow_cache"], bool):
             raise ConfigError(f"{where}.allow_cache: must be a boolean")

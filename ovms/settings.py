@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ovms.errors import ConfigError
+from ovms.scheduler.batching import BatchingConfig
 from ovms.types import Dim
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"]
@@ -56,6 +57,7 @@ class ModelConfig:
     target_device: str = "CPU"
     plugin_config: dict[str, str | int | float | bool] = field(default_factory=dict)
     allow_cache: bool = False
+    batching: BatchingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,30 @@ def parse_nireq(value: object, key: str = "nireq") -> int:
     if value > MAX_NIREQ:
         raise ConfigError(f"{key}: Nireq parameter too high - Max: {MAX_NIREQ}")
     return value
+
+
+def parse_dynamic_batching(value: object, key: str = "dynamic_batching") -> BatchingConfig:
+    """ovms-py extension: ``{"max_batch_size": 16, "max_queue_delay_microseconds": 2000,
+    "preferred_batch_sizes": [8, 16]}``; server-side batching of concurrent requests."""
+    if isinstance(value, str):
+        value = _json_value(value, key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be an object")
+    unknown = sorted(set(value) - {"max_batch_size", "max_queue_delay_microseconds", "preferred_batch_sizes"})
+    if unknown:
+        raise ConfigError(f"{key}: unknown key '{unknown[0]}'")
+    size = value.get("max_batch_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ConfigError(f"{key}.max_batch_size: required, an integer >= 1")
+    delay = value.get("max_queue_delay_microseconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise ConfigError(f"{key}.max_queue_delay_microseconds: must be an integer >= 0")
+    preferred = value.get("preferred_batch_sizes", [])
+    if not isinstance(preferred, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= size for p in preferred
+    ):
+        raise ConfigError(f"{key}.preferred_batch_sizes: integers from 1 to max_batch_size")
+    return BatchingConfig(size, delay / 1e6, tuple(sorted(set(preferred))))
 
 
 def _json_value(text: str, key: str) -> object:

@@ -62,3 +62,15 @@ def test_plugin_config_and_nireq():
     assert parse_nireq(0) == 0
     with pytest.raises(ConfigError, match="Nireq parameter too high"):
         parse_nireq(100_001)
+
+
+def test_dynamic_batching():
+    from ovms.settings import parse_dynamic_batching
+
+    cfg = parse_dynamic_batching({"max_batch_size": 16, "max_queue_delay_microseconds": 2000,
+                                  "preferred_batch_sizes": [16, 8]})
+    assert cfg.max_batch_size == 16 and cfg.max_queue_delay == 0.002 and cfg.preferred_batch_sizes == (8, 16)
+    for bad in ({}, {"max_batch_size": 0}, {"max_batch_size": 4, "preferred_batch_sizes": [8]},
+                {"max_batch_size": 4, "max_queue_delay_microseconds": -1}, {"max_batch_size": 4, "x": 1}):
+        with pytest.raises(ConfigError, match="dynamic_batching"):
+            parse_dynamic_batching(bad)

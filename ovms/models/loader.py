@@ -85,12 +85,15 @@ def _reshape(model: ov.Model, config: ModelConfig, names: list[str]) -> None:
         if config.shape:
             shapes = _per_input(config.shape, names, "shape")
             model.reshape({names.index(n): _partial_shape(s) for n, s in shapes.items()})
-        elif config.batch_size is not None:
+        elif config.batch_size is not None or config.batching is not None:
+            batch = config.batch_size
+            if batch is None and config.batching is not None:  # room for the batches it forms
+                batch = (1, config.batching.max_batch_size)
             for parameter in model.get_parameters():
                 # OVMS's default layout "N...": the batch is the first dimension.
                 if parameter.get_layout().empty and parameter.get_partial_shape().rank.get_length() > 0:
                     parameter.set_layout(ov.Layout("N..."))
-            ov.set_batch(model, _dimension(config.batch_size))
+            ov.set_batch(model, _dimension(batch))
     except OvmsError:
         raise
     except RuntimeError as err:

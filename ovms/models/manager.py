@@ -21,8 +21,9 @@ from ovms.models.loader import LoadedModel, load_model
 from ovms.models.version import ModelVersion, Servable
 from ovms.repository.modelfiles import find_model_files
 from ovms.repository.storage import Storage, open_storage
+from ovms.scheduler.observer import NOOP_VERSIONS, VersionObserver
 from ovms.scheduler.pool import InferPool
-from ovms.scheduler.scheduler import DEFAULT_MAX_QUEUE, Scheduler
+from ovms.scheduler.scheduler import DEFAULT_MAX_QUEUE, NO_BATCHING, Scheduler
 from ovms.settings import ModelConfig
 from ovms.types import ErrorCode, ModelState, VersionStatus
 
@@ -56,8 +57,9 @@ class ModelManager:
     """Loads, serves, reloads and retires model versions."""
 
     def __init__(self, core: ov.Core, *, max_queue: int = DEFAULT_MAX_QUEUE,
-                 wait_for_loaded: float = WAIT_FOR_LOADED_SECONDS) -> None:
+                 wait_for_loaded: float = WAIT_FOR_LOADED_SECONDS, observer: VersionObserver = NOOP_VERSIONS) -> None:
         self._core = core
+        self._observer = observer
         self._max_queue = max_queue
         self._wait_for_loaded = wait_for_loaded
         self.models: dict[str, Model] = {}
@@ -205,7 +207,7 @@ class ModelManager:
         except Exception as err:  # any loader failure is a per-version status, never a crash
             return self._load_failed(model, version, err)
         old_storage = version.storage
-        scheduler = Scheduler(InferPool(loaded.compiled, loaded.nireq), self._max_queue)
+        scheduler = self._scheduler(model.config, loaded)
         previous = version.serve(loaded, scheduler, storage)
         log.info("Model %s version %d loaded: nireq %d, streams %d", model.name, number, loaded.nireq, loaded.streams)
         self._notify()
@@ -215,6 +217,15 @@ class ModelManager:
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
         return True
+
+    def _scheduler(self, config: ModelConfig, loaded: LoadedModel) -> Scheduler:
+        meta = loaded.metadata
+        axes = {i: s.batch_index for i, s in enumerate(meta.inputs) if s.batch_index is not None}
+        return Scheduler(
+            InferPool(loaded.compiled, loaded.nireq), self._max_queue,
+            observer=self._observer.loaded(meta.name, meta.version, loaded.nireq, loaded.streams),
+            batching=config.batching or NO_BATCHING, batch_axes=axes,
+        )
 
     async def _drain(self, previous: Servable, storage: Storage | None, number: int) -> None:
         """Finish the replaced servable's requests; drop its files if they came from another store."""
@@ -243,6 +254,7 @@ class ModelManager:
         if previous is not None:
             await previous.scheduler.stop()
         version.set_state(ModelState.END)
+        self._observer.retired(model.name, version.version)
         if version.storage is not None:
             await asyncio.to_thread(version.storage.release, version.version)
             version.storage = None
