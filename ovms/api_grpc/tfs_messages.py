@@ -58,8 +58,14 @@ def to_infer_request(request: PredictRequest, deadline: float | None) -> InferRe
 
 
 def from_infer_response(response: InferResponse) -> PredictResponse:
-    """A PredictResponse with every output in ``tensor_content`` (strings in ``string_val``)."""
+    """A PredictResponse with every output in ``tensor_content`` (strings in ``string_val``).
+
+    Unlike OVMS (which leaves it empty) and like TF Serving, ``model_spec`` names the model and
+    the version that answered, so clients can tell which version served them.
+    """
     message = PredictResponse()
+    message.model_spec.name = response.model_name
+    message.model_spec.version.value = response.version
     for name, array in response.outputs.items():
         from_array(array, message.outputs[name])
     return message

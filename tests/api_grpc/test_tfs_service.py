@@ -49,7 +49,7 @@ def test_predict_tensor_content_roundtrip(predict_stub, dtype) -> None:
     assert out.tensor_content  # outputs always travel in tensor_content
     np.testing.assert_array_equal(tf.make_ndarray(out), x + dtype(1))
     assert tf.make_ndarray(out).dtype == dtype
-    assert not response.HasField("model_spec")  # OVMS leaves it unset
+    assert (response.model_spec.name, response.model_spec.version.value) == ("add", 2)  # like TF Serving
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,9 @@ def test_predict_every_format_matches_numpy(stubs, specs, name):
 @pytest.mark.parametrize("version, increment", [(None, 2.0), (0, 2.0), (1, 1.0), (2, 2.0)])
 def test_version_selection(stubs, version, increment):
     x = np.arange(10, dtype=np.float32).reshape(1, 10)
-    assert np.array_equal(to_numpy(predict(stubs[0], "dummy", {"b": x}, version).outputs["a"]), x + increment)
+    response = predict(stubs[0], "dummy", {"b": x}, version)
+    assert np.array_equal(to_numpy(response.outputs["a"]), x + increment)
+    assert (response.model_spec.name, response.model_spec.version.value) == ("dummy", int(increment))
 
 
 def test_typed_value_fields_are_accepted(stubs):
