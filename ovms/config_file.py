@@ -17,6 +17,7 @@ from ovms.settings import (
     ModelConfig,
     parse_batch_size,
     parse_dynamic_batching,
+    parse_max_queue_size,
     parse_layout,
     parse_nireq,
     parse_plugin_config,
@@ -37,7 +38,7 @@ _MODEL_KEYS = {
     "name", "base_path", "batch_size", "shape", "layout", "model_version_policy", "nireq",
     "target_device", "plugin_config", "allow_cache", "stateful", "idle_sequence_cleanup",
     "low_latency_transformation", "max_sequence_number", "custom_loader_options", "graph_path",
-    "subconfig", "dynamic_batching",
+    "subconfig", "dynamic_batching", "max_queue_size",
 }
 _REMOTE_SCHEMES = ("s3://", "gs://", "az://", "azfs://")
 
@@ -147,6 +148,8 @@ def _optional_fields(cfg: dict, where: str) -> dict:
         fields["plugin_config"] = parse_plugin_config(cfg["plugin_config"], f"{where}.plugin_config")
     if "dynamic_batching" in cfg:
         fields["batching"] = parse_dynamic_batching(cfg["dynamic_batching"], f"{where}.dynamic_batching")
+    if "max_queue_size" in cfg:
+        fields["max_queue_size"] = parse_max_queue_size(cfg["max_queue_size"], f"{where}.max_queue_size")
     if "allow_cache" in cfg:
         if not isinstance(cfg["allow_cache"], bool):
             raise ConfigError(f"{where}.allow_cache: must be a boolean")

@@ -58,6 +58,7 @@ class ModelConfig:
     plugin_config: dict[str, str | int | float | bool] = field(default_factory=dict)
     allow_cache: bool = False
     batching: BatchingConfig | None = None
+    max_queue_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,13 @@ def parse_dynamic_batching(value: object, key: str = "dynamic_batching") -> Batc
     ):
         raise ConfigError(f"{key}.preferred_batch_sizes: integers from 1 to max_batch_size")
     return BatchingConfig(size, delay / 1e6, tuple(sorted(set(preferred))))
+
+
+def parse_max_queue_size(value: object, key: str = "max_queue_size") -> int:
+    """ovms-py extension: requests allowed to wait per version; more get RESOURCE_EXHAUSTED."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key}: must be an integer >= 1")
+    return value
 
 
 def _json_value(text: str, key: str) -> object:

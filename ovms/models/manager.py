@@ -222,7 +222,8 @@ class ModelManager:
         meta = loaded.metadata
         axes = {i: s.batch_index for i, s in enumerate(meta.inputs) if s.batch_index is not None}
         return Scheduler(
-            InferPool(loaded.compiled, loaded.nireq), self._max_queue,
+            InferPool(loaded.compiled, loaded.nireq),
+            self._max_queue if config.max_queue_size is None else config.max_queue_size,
             observer=self._observer.loaded(meta.name, meta.version, loaded.nireq, loaded.streams),
             batching=config.batching or NO_BATCHING, batch_axes=axes,
         )
