@@ -87,3 +87,23 @@ def test_bundled_demo_config_serves_its_models(tmp_path):
         assert add_sub["sum"] == [[2 * v for v in x[0]]] and add_sub["diff"] == [[0.0] * 10]
     finally:
         assert daemon.stop() == 0
+
+
+def test_not_ready_until_loaded_and_requests_wait_for_loading(tmp_path):
+    """Orchestrators see 503 until the initial load is done; an early request waits, then succeeds."""
+    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=1024)  # compiles for a few seconds (< 10 s wait)
+    daemon = start_daemon(["--model_name", "slow", "--model_path", str(tmp_path / "slow")], tmp_path,
+                          wait_ready=False)
+    try:
+        daemon.wait_for_log("Started REST server")
+        assert httpx.get(f"{daemon.rest_url}/v2/health/live", timeout=5).status_code == 200
+        assert httpx.get(f"{daemon.rest_url}/v2/health/ready", timeout=5).status_code == 503
+        x = spec.sample_inputs()["x"]
+        early = httpx.post(f"{daemon.rest_url}/v1/models/slow:predict", json={"inputs": {"x": x.tolist()}},
+                           timeout=60)
+        assert early.status_code == 200, early.text
+        np.testing.assert_allclose(early.json()["outputs"], spec.expected({"x": x})["y"], atol=spec.atol)
+        daemon.wait_for_log("Server is ready")
+        assert httpx.get(f"{daemon.rest_url}/v2/health/ready", timeout=5).status_code == 200
+    finally:
+        assert daemon.stop() == 0
