@@ -17,7 +17,9 @@ from collections.abc import Sequence
 import openvino as ov
 
 from ovms.errors import ConfigError, OvmsError, Status
+from ovms.models.changes import Changes
 from ovms.models.loader import LoadedModel, load_model
+from ovms.models.model import Model
 from ovms.models.version import ModelVersion, Servable
 from ovms.repository.modelfiles import find_model_files
 from ovms.repository.storage import Storage, open_storage
@@ -25,32 +27,10 @@ from ovms.scheduler.observer import NOOP_VERSIONS, VersionObserver
 from ovms.scheduler.pool import InferPool
 from ovms.scheduler.scheduler import DEFAULT_MAX_QUEUE, NO_BATCHING, Scheduler
 from ovms.settings import ModelConfig
-from ovms.types import ErrorCode, ModelState, VersionStatus
+from ovms.types import ErrorCode, ModelState
 
 log = logging.getLogger(__name__)
 WAIT_FOR_LOADED_SECONDS = 10.0  # OVMS's DEFAULT_WAIT_FOR_MODEL_LOADED_TIMEOUT_MS
-
-
-class Model:
-    """One configured model: its config, its storage and every version it has ever had."""
-
-    def __init__(self, config: ModelConfig, storage: Storage | None) -> None:
-        self.config = config
-        self.storage = storage
-        self.versions: dict[int, ModelVersion] = {}
-        self.failed: set[int] = set()
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def default(self) -> ModelVersion | None:
-        """The highest AVAILABLE version (OVMS's default version)."""
-        available = [v for v in self.versions.values() if v.state is ModelState.AVAILABLE]
-        return max(available, key=lambda v: v.version, default=None)
-
-    def statuses(self) -> list[VersionStatus]:
-        return [self.versions[v].status for v in sorted(self.versions)]
 
 
 class ModelManager:
@@ -66,39 +46,46 @@ class ModelManager:
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._drains: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
+        self._changes = Changes()  # what the apply/rescan in progress (under the lock) changed
 
-    async def apply(self, configs: Sequence[ModelConfig]) -> bool:
-        """Make ``configs`` the served set: add, reload changed, retire removed. True if changed."""
-        async with self._lock:
-            changed = await self._retire_removed({c.name for c in configs})
-            reload: set[str] = set()
-            for config in configs:
-                changed |= self._upsert(config, reload)
-            results = await asyncio.gather(
-                *(self._reconcile(self.models[c.name], c.name in reload) for c in configs)
-            )
-            return changed or any(results)
+    async def apply(self, configs: Sequence[ModelConfig]) -> Changes:
+        """Make ``configs`` the served set: add new models, reload changed ones, retire removed ones.
 
-    async def rescan(self) -> bool:
-        """Re-list every model's versions and apply its policy; True if anything changed."""
+        Returns what changed (truthy when anything did). Models are reconciled concurrently; a model
+        that fails does not hold up the others.
+        """
         async with self._lock:
-            models = [m for m in self.models.values() if m.storage is not None]
-            return any(await asyncio.gather(*(self._reconcile(m, False) for m in models)))
+            self._changes = Changes()
+            await self._retire_removed({c.name for c in configs})
+            reload = {c.name for c in configs if self._upsert(c)}
+            await asyncio.gather(*(self._reconcile(self.models[c.name], c.name in reload) for c in configs))
+            return self._changes
+
+    async def rescan(self) -> Changes:
+        """Re-list the versions of every configured model and apply its policy; returns what changed."""
+        async with self._lock:
+            self._changes = Changes()
+            models = [m for m in self.models.values() if m.storage is not None and not m.removed]
+            await asyncio.gather(*(self._reconcile(m, False) for m in models))
+            return self._changes
 
     async def servable(self, name: str, version: int, missing: Status = Status.MODEL_NAME_MISSING) -> Servable:
         """The servable for ``version`` (0 = default) of ``name``, waiting (bounded) while loading."""
         deadline = time.monotonic() + self._wait_for_loaded
         while True:
             event = self._changed
-            servable, error, waitable = self._lookup(name, version, missing)
+            model = self.models.get(name)
+            if model is None:
+                raise OvmsError(missing)
+            servable, error, waitable = model.lookup(version)
             if servable is not None:
                 return servable
             remaining = deadline - time.monotonic()
             if not waitable or remaining <= 0:
-                raise error
+                raise OvmsError(error)
             try:
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 pass
 
     def model(self, name: str) -> Model:
@@ -111,32 +98,14 @@ class ModelManager:
     async def shutdown(self) -> None:
         """Retire every version, waiting for in-flight requests."""
         async with self._lock:
+            self._changes = Changes()
             await self._retire_removed(set())
         await asyncio.gather(*self._drains)
 
-    def _lookup(self, name: str, version: int, missing: Status) -> tuple[Servable | None, OvmsError, bool]:
-        model = self.models.get(name)
-        if model is None:
-            return None, OvmsError(missing), False
-        if version == 0:
-            chosen = model.default()
-            if chosen is None:
-                loading = any(v.loading for v in model.versions.values())
-                status = Status.MODEL_VERSION_NOT_LOADED_YET if loading else Status.MODEL_VERSION_MISSING
-                return None, OvmsError(status), loading
-        else:
-            chosen = model.versions.get(version)
-            if chosen is None:
-                return None, OvmsError(Status.MODEL_VERSION_MISSING), False
-        if chosen.servable is not None:
-            return chosen.servable, OvmsError(Status.INTERNAL_ERROR), False
-        if chosen.state in (ModelState.UNLOADING, ModelState.END):
-            return None, OvmsError(Status.MODEL_VERSION_NOT_LOADED_ANYMORE), False
-        return None, OvmsError(Status.MODEL_VERSION_NOT_LOADED_YET), chosen.loading
-
-    def _upsert(self, config: ModelConfig, reload: set[str]) -> bool:
+    def _upsert(self, config: ModelConfig) -> bool:
+        """Add a new (or returning) model or take a changed config; True when its versions must reload."""
         model = self.models.get(config.name)
-        if model is not None and model.config == config:
+        if model is not None and model.config == config and not model.removed:
             return False
         try:
             storage = open_storage(config.base_path)
@@ -145,58 +114,72 @@ class ModelManager:
             storage = None
         if model is None:
             self.models[config.name] = Model(config, storage)
-        else:
-            log.info("Model %s: configuration changed, reloading all its versions", config.name)
-            model.config, model.storage = config, storage
+            self._changes.added.append(config.name)
+            return False
+        if model.removed:  # back in the config: keeps its version history (END entries)
+            model.config, model.storage, model.removed, model.listing = config, storage, False, True
             model.failed.clear()
-            reload.add(config.name)
+            self._changes.added.append(config.name)
+            return False
+        log.info("Model %s: configuration changed, reloading all its versions", config.name)
+        model.config, model.storage = config, storage
+        model.failed.clear()
+        self._changes.reloaded.append(config.name)
         return True
 
-    async def _retire_removed(self, keep: set[str]) -> bool:
-        doomed = [
-            (m, v) for m in self.models.values() if m.name not in keep
-            for v in m.versions.values() if v.state in (ModelState.AVAILABLE, ModelState.LOADING, ModelState.START)
-        ]
+    async def _retire_removed(self, keep: set[str]) -> None:
+        gone = [m for m in self.models.values() if m.name not in keep and not m.removed]
+        for model in gone:
+            model.removed, model.listing = True, False
+            self._changes.removed.append(model.name)
+        doomed = [(m, v) for m in gone for v in m.versions.values()
+                  if v.state in (ModelState.AVAILABLE, ModelState.LOADING, ModelState.START)]
         await asyncio.gather(*(self._retire(m, v) for m, v in doomed))
-        return bool(doomed)
 
-    async def _reconcile(self, model: Model, reload: bool) -> bool:
-        if model.storage is None:
-            return False
+    async def _reconcile(self, model: Model, reload: bool) -> None:
+        """Load the aspired versions (all of them when ``reload``), then retire the others."""
         try:
-            present = await asyncio.to_thread(model.storage.list_versions)
+            if model.storage is not None:
+                await self._follow(model, model.storage, reload)
+        finally:
+            if model.listing:
+                model.listing = False
+                self._notify()
+
+    async def _follow(self, model: Model, storage: Storage, reload: bool) -> None:
+        try:
+            present = await asyncio.to_thread(storage.list_versions)
         except OSError as err:
             log.error("Model %s: cannot list versions, keeping what is served: %s", model.name, err)
-            return False
-        changed = self._forget_missing(model, set(present))
+            return
+        self._forget_missing(model, set(present))
         done: set[int] = set()
-        while True:
+        while True:  # a failed load leaves the policy to pick again (latest: the next older one)
             aspired = model.config.version_policy.select([v for v in present if v not in model.failed])
             todo = [v for v in aspired if v not in done and (reload or not self._serving(model, v))]
             if not todo:
                 break
             done.update(todo)
             ok = await asyncio.gather(*(self._load(model, v) for v in todo))
-            changed = True
             model.failed.update(v for v, good in zip(todo, ok) if not good)
+        # Only now, with every replacement AVAILABLE (or failed), do the others stop serving.
         stale = [v for v in model.versions.values() if v.version not in aspired and v.servable is not None]
         await asyncio.gather(*(self._retire(model, v) for v in stale))
-        return changed or bool(stale)
 
     def _serving(self, model: Model, version: int) -> bool:
         current = model.versions.get(version)
         return current is not None and current.state is ModelState.AVAILABLE
 
-    def _forget_missing(self, model: Model, present: set[int]) -> bool:
+    def _forget_missing(self, model: Model, present: set[int]) -> None:
         """Failed versions whose folder is gone end; they load again if the folder returns."""
-        gone = [v for v in model.versions.values() if v.failed and v.version not in present]
-        for version in gone:
-            version.set_state(ModelState.END)
+        for version in model.versions.values():
+            if version.failed and version.version not in present:
+                version.set_state(ModelState.END)
+                self._changes.retired.append(f"{model.name}/{version.version}")
         model.failed &= present
-        return bool(gone)
 
     async def _load(self, model: Model, number: int) -> bool:
-        version = model.versions.setdefault(number, ModelVersion(model.name, number))
+        version = model.version(number)
         if version.state is not ModelState.AVAILABLE:
             version.set_state(ModelState.LOADING)
             self._notify()
@@ -204,12 +187,13 @@ class ModelManager:
         assert storage is not None
         try:
             loaded = await asyncio.to_thread(self._load_blocking, storage, model.config, number)
-        except Exception as err:  # any loader failure is a per-version status, never a crash
+        except Exception as err:  # noqa: BLE001 - any loader failure is a per-version status, never a crash
             return self._load_failed(model, version, err)
         old_storage = version.storage
         scheduler = self._scheduler(model.config, loaded)
         previous = version.serve(loaded, scheduler, storage)
         log.info("Model %s version %d loaded: nireq %d, streams %d", model.name, number, loaded.nireq, loaded.streams)
+        self._changes.loaded.append(f"{model.name}/{number}")
         self._notify()
         if previous is not None:
             release = old_storage if old_storage is not storage else None
@@ -236,6 +220,7 @@ class ModelManager:
 
     def _load_failed(self, model: Model, version: ModelVersion, err: Exception) -> bool:
         detail = str(err) or type(err).__name__
+        self._changes.failed.append(f"{model.name}/{version.version}")
         if version.state is ModelState.AVAILABLE:
             log.error("Model %s version %d: reload failed, keeps serving the previous load: %s",
                       model.name, version.version, detail)
@@ -255,6 +240,7 @@ class ModelManager:
         if previous is not None:
             await previous.scheduler.stop()
         version.set_state(ModelState.END)
+        self._changes.retired.append(f"{model.name}/{version.version}")
         self._observer.retired(model.name, version.version)
         if version.storage is not None:
             await asyncio.to_thread(version.storage.release, version.version)

@@ -10,6 +10,7 @@ import logging
 
 from ovms.config_file import ConfigFile, read_config_file
 from ovms.errors import ConfigError, OvmsError, Status
+from ovms.models.changes import Changes
 from ovms.models.manager import ModelManager
 from ovms.settings import ModelConfig
 
@@ -32,32 +33,39 @@ class ConfigSource:
         """Serve the start-up configuration (already validated by the CLI)."""
         if config is not None:
             self._digest = config.digest
-            await self._manager.apply(config.models)
+            changes = await self._manager.apply(config.models)
         elif self._single is not None:
-            await self._manager.apply([self._single])
+            changes = await self._manager.apply([self._single])
+        else:
+            return
+        log.info("Initial configuration: %s", changes.describe())
 
-    async def reload(self) -> bool:
+    async def reload(self, quiet: bool = False) -> bool:
         """Apply config.json if its content changed (or the last load failed), then rescan.
 
-        Returns True when anything was (re)loaded or retired. Raises OvmsError
-        CONFIG_FILE_INVALID / CONFIG_RELOAD_FAILED when the file cannot be used; the served
-        models are then left unchanged.
+        Returns True when anything was (re)loaded or retired, and logs one line saying what (with
+        ``quiet``, as the poll loop asks, only when something changed). Raises OvmsError
+        CONFIG_FILE_INVALID / CONFIG_RELOAD_FAILED when the file cannot be used; the served models
+        are then left unchanged.
         """
-        changed = False
+        changes = Changes()
         if self._path is not None:
             config = await self._read()
             if config.digest != self._digest or self._failed:
                 log.info("Configuration file %s changed, applying it", self._path)
-                changed = await self._manager.apply(config.models)
+                changes = await self._manager.apply(config.models)
                 self._digest, self._failed = config.digest, False
-        return await self._manager.rescan() or changed
+        changes.merge(await self._manager.rescan())
+        if changes or not quiet:
+            log.info("Configuration reload: %s", changes.describe())
+        return bool(changes)
 
     async def poll(self, interval: float) -> None:
         """Reload every ``interval`` seconds until cancelled; errors are logged, never raised."""
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.reload()
+                await self.reload(quiet=True)
             except OvmsError as err:
                 log.error("Configuration reload skipped: %s", err.details or err)
 

@@ -1,0 +1,45 @@
+"""What one apply/rescan of the model manager changed: the summary behind the reload log line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Changes:
+    """Models added, removed and reloaded; versions loaded, retired and failed, in event order.
+
+    Truthy when anything changed (a failed load counts: the version's status changed), so the
+    reload API answers 201 for it, as OVMS does when it had to (re)load anything.
+    """
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reloaded: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # "model/version"
+    retired: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.added, self.removed, self.reloaded, self.loaded, self.retired, self.failed))
+
+    def merge(self, other: Changes) -> Changes:
+        """Append ``other``'s events to this summary; returns self."""
+        for name in _FIELDS:
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+    def describe(self) -> str:
+        """One line, e.g. ``models added: a; versions loaded: a/1, m/3; versions retired: m/2``."""
+        parts = [f"{label}: {', '.join(getattr(self, name))}" for name, label in _FIELDS.items() if getattr(self, name)]
+        return "; ".join(parts) if parts else "nothing changed"
+
+
+_FIELDS = {
+    "added": "models added",
+    "removed": "models removed",
+    "reloaded": "models reloaded",
+    "loaded": "versions loaded",
+    "retired": "versions retired",
+    "failed": "versions failed to load",
+}
