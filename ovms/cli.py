@@ -7,12 +7,14 @@ clean shutdown (SIGTERM/SIGINT).
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
 from ovms import __version__
 from ovms.errors import ConfigError
+from ovms.logs import LOG_FORMATS
+from ovms.logs import configure_logging as setup_logging
+from ovms.metrics import config as metrics_config
 from ovms.settings import (
     ModelConfig,
     ServerSettings,
@@ -54,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file_system_poll_wait_seconds", type=int, default=1, help="config/version poll; 0 = off")
     p.add_argument("--log_level", default="INFO", help="TRACE, DEBUG, INFO, WARNING or ERROR")
     p.add_argument("--log_path", help="log file path")
+    p.add_argument("--log_format", default="text", help="text (default) or json: one JSON object per line")
     p.add_argument("--cache_dir", help="OpenVINO compiled-model cache folder")
     p.add_argument("--metrics_enable", action="store_true", help="serve /metrics on the REST port")
-    p.add_argument("--metrics_list", default="", help="comma-separated metric families")
+    p.add_argument("--metrics_list", default="", help="comma-separated metric families to export instead of the default set")
     p.add_argument("--batch_size", help="batch size: N or min:max")
     p.add_argument("--shape", help="shape: (1,3,224,224), or JSON {input: shape}")
     p.add_argument("--layout", help="layout: NHWC, NHWC:NCHW or JSON {input: layout}")
@@ -74,10 +77,17 @@ def parse_settings(argv: list[str]) -> ServerSettings:
     _check_ports(args)
     if args.log_level not in LOG_LEVELS:
         raise UsageError(f"log_level should be one of: {', '.join(LOG_LEVELS)}")
+    if args.log_format not in LOG_FORMATS:
+        raise UsageError(f"log_format should be one of: {', '.join(LOG_FORMATS)}")
     if args.file_system_poll_wait_seconds < 0:
         raise UsageError("file_system_poll_wait_seconds must be >= 0")
-    if args.metrics_list and not args.metrics_enable:
-        raise UsageError("metrics_list setting is enabled but metrics are disabled")
+    metrics_list = tuple(n.strip() for n in args.metrics_list.split(",") if n.strip())
+    if metrics_list and not args.metrics_enable:
+        raise UsageError("metrics_enable setting is missing, required when metrics_list is provided")
+    try:
+        metrics_config.check_names(metrics_list)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
     if args.metrics_enable and not args.rest_port:
         raise UsageError("rest_port setting is missing, metrics are enabled on rest port")
     if args.rest_workers is not None and not args.rest_port:
@@ -90,9 +100,8 @@ def parse_settings(argv: list[str]) -> ServerSettings:
         grpc_bind_address=args.grpc_bind_address, rest_bind_address=args.rest_bind_address,
         grpc_workers=args.grpc_workers, rest_workers=args.rest_workers,
         file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
-        log_level=args.log_level, log_path=args.log_path, cache_dir=args.cache_dir,
-        config_path=args.config_path, metrics_enable=args.metrics_enable,
-        metrics_list=tuple(n for n in args.metrics_list.split(",") if n),
+        log_level=args.log_level, log_path=args.log_path, log_format=args.log_format, cache_dir=args.cache_dir,
+        config_path=args.config_path, metrics_enable=args.metrics_enable, metrics_list=metrics_list,
         single_model=_single_model(args) if args.model_path else None,
     )
 
@@ -140,15 +149,8 @@ def _single_model(args: argparse.Namespace) -> ModelConfig:
 
 
 def configure_logging(settings: ServerSettings) -> None:
-    """One format for every logger; TRACE maps to DEBUG."""
-    level = "DEBUG" if settings.log_level == "TRACE" else settings.log_level
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
-    if settings.log_path:
-        handlers.append(logging.FileHandler(settings.log_path))
-    logging.basicConfig(
-        level=level, handlers=handlers, force=True,
-        format="[%(asctime)s][%(process)d][%(name)s][%(levelname)s] %(message)s",
-    )
+    """One format (text or JSON) for every logger at ``--log_level``; TRACE maps to DEBUG."""
+    setup_logging(settings.log_level, settings.log_path, settings.log_format)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         config = read_config_file(settings.config_path) if settings.config_path else None
+        metrics_config.resolve(settings.metrics_enable, settings.metrics_list,
+                               config.monitoring if config else None, settings.rest_port)
     except ConfigError as err:
         print(f"Invalid configuration file {settings.config_path}: {err}", file=sys.stderr)
         sys.exit(1)

@@ -3,6 +3,10 @@
 Start-up order: servers listen first (so health endpoints answer and requests for loading versions
 can wait), then the initial configuration loads, then readiness turns true. Shutdown (SIGTERM or
 SIGINT): stop accepting, finish in-flight requests, unload every version, return 0.
+
+With metrics on, one :class:`ServerMetrics` is the manager's version observer (series created at
+each load, scheduler timings) and the DataPlane's request sink; a registry owned by this daemon
+serves it on ``GET /metrics``, reading live scheduler state from the manager at each scrape.
 """
 
 from __future__ import annotations
@@ -14,16 +18,22 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import openvino as ov
 import uvicorn
 
 from ovms.api_grpc.server import build_grpc_server
-from ovms.api_rest.app import build_app
+from ovms.api_rest.app import ASGIApp, build_app
 from ovms.config_file import ConfigFile
 from ovms.dataplane import DataPlane
+from ovms.metrics import config as metrics_config
+from ovms.metrics.collector import LiveSource, LiveVersion, build_registry
+from ovms.metrics.exposition import metrics_endpoint
+from ovms.metrics.reporter import NO_METRICS, ServerMetrics
 from ovms.models.manager import ModelManager
 from ovms.models.source import ConfigSource
+from ovms.scheduler.observer import NOOP_VERSIONS
 from ovms.settings import ServerSettings
 
 log = logging.getLogger("ovms.server")
@@ -53,16 +63,24 @@ def make_core(settings: ServerSettings) -> ov.Core:
 
 async def serve(settings: ServerSettings, config: ConfigFile | None) -> int:
     """Build, start, wait for a stop signal, stop gracefully."""
-    manager = ModelManager(make_core(settings))
+    monitoring = config.monitoring if config is not None else None
+    metrics_setup = metrics_config.resolve(settings.metrics_enable, settings.metrics_list, monitoring,
+                                           settings.rest_port)  # read once: reloads never change it
+    metrics = ServerMetrics(metrics_setup) if metrics_setup.enabled else None
+    manager = ModelManager(make_core(settings), observer=metrics or NOOP_VERSIONS)
     source = ConfigSource(manager, settings.config_path, settings.single_model)
-    dataplane = DataPlane(manager, source)
+    dataplane = DataPlane(manager, source, metrics or NO_METRICS)
+    endpoint = None
+    if metrics is not None:
+        endpoint = metrics_endpoint(build_registry(metrics, live_state(manager)))
+        log.info("Metrics enabled on GET /metrics: %s", ", ".join(sorted(metrics_setup.families)) or "no family")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         grpc_server = await _start_grpc(settings, dataplane)
-        rest_server, rest_task = await _start_rest(settings, dataplane)
+        rest_server, rest_task = await _start_rest(settings, dataplane, endpoint)
     except OSError as err:
         log.error("Cannot start the servers: %s", err)
         return 1
@@ -92,11 +110,26 @@ async def _start_grpc(settings: ServerSettings, dataplane: DataPlane):
     return server
 
 
-async def _start_rest(settings: ServerSettings, dataplane: DataPlane):
+def live_state(manager: ModelManager) -> LiveSource:
+    """Scrape-time state of every serving version's scheduler (requests in process, busy, queued)."""
+
+    def snapshot() -> Iterator[LiveVersion]:
+        for model in list(manager.models.values()):
+            for number, version in list(model.versions.items()):
+                servable = version.servable
+                if servable is not None:
+                    scheduler = servable.scheduler
+                    yield LiveVersion(model.name, number, scheduler.inflight(), scheduler.pool.active(),
+                                      scheduler.queued())
+
+    return snapshot
+
+
+async def _start_rest(settings: ServerSettings, dataplane: DataPlane, metrics: ASGIApp | None) -> Any:
     if not settings.rest_port:
         return None, None
     sockets = [_bind(a.strip(), settings.rest_port) for a in settings.rest_bind_address.split(",") if a.strip()]
-    app = build_app(dataplane, max_body_bytes=settings.rest_max_body_bytes)
+    app = build_app(dataplane, max_body_bytes=settings.rest_max_body_bytes, metrics_endpoint=metrics)
     config = uvicorn.Config(
         app, http="httptools", loop="none", lifespan="off", log_level="warning",
         access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS),

@@ -74,6 +74,7 @@ class ServerSettings:
     file_system_poll_wait_seconds: int = 1
     log_level: LogLevel = "INFO"
     log_path: str | None = None
+    log_format: Literal["text", "json"] = "text"
     cache_dir: str | None = None
     config_path: str | None = None
     metrics_enable: bool = False

@@ -62,7 +62,8 @@ class InferenceService:
         return ServerMetadataResponse(name=name, version=version)
 
     async def model_ready(self, request: ModelReadyRequest, context: grpc.aio.ServicerContext) -> ModelReadyResponse:
-        return ModelReadyResponse(ready=self._dataplane.model_ready(request.name, to_version(request.version)))
+        ready = self._dataplane.model_ready(request.name, to_version(request.version), KSERVE_GRPC)
+        return ModelReadyResponse(ready=ready)
 
     async def model_metadata(
         self, request: ModelMetadataRequest, context: grpc.aio.ServicerContext

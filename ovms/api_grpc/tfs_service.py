@@ -86,7 +86,7 @@ class ModelService:
         self, request: GetModelStatusRequest, context: grpc.aio.ServicerContext
     ) -> GetModelStatusResponse:
         name, version = to_status_query(request)
-        return from_version_statuses(self._dataplane.model_status(name, version))
+        return from_version_statuses(self._dataplane.model_status(name, version, TFS_GRPC))
 
     async def handle_reload_config_request(
         self, request: ReloadConfigRequest, context: grpc.aio.ServicerContext

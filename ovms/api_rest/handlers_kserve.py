@@ -48,7 +48,7 @@ class KServeHandlers:
 
     async def model_ready(self, call: RestCall) -> Reply:
         """GET /v2/models/{name}[/versions/{v}]/ready: 200 when AVAILABLE, else 404 (OVMS)."""
-        if not self._dataplane.model_ready(call.params["name"], version_param(call.params)):
+        if not self._dataplane.model_ready(call.params["name"], version_param(call.params), KSERVE_REST):
             raise OvmsError(Status.MODEL_VERSION_NOT_LOADED_YET)
         return Reply()
 

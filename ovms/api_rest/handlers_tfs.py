@@ -1,8 +1,8 @@
 """TF Serving REST endpoints (``/v1/models/...``) and the config endpoints (``/v1/config...``).
 
-Each handler converts the request to domain terms, calls one DataPlane method (predict may first
-ask for metadata to bind a no-named tensor) and converts the result back. Errors propagate as
-OvmsError to the app's single error handler.
+Each handler converts the request to domain terms, calls one DataPlane method and converts the
+result back (a no-named predict tensor goes to the core under ``NONAMED_INPUT``, which binds it to
+the model's only input). Errors propagate as OvmsError to the app's single error handler.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from ovms.api_rest import tfs_response
 from ovms.api_rest.http_io import TIMEOUT_HEADER, Reply, RestCall, deadline_from
 from ovms.api_rest.jsonio import loads
 from ovms.api_rest.routing import version_param
-from ovms.api_rest.tfs_request import TfsPredict, parse_predict
-from ovms.dataplane import DataPlane
+from ovms.api_rest.tfs_request import parse_predict
+from ovms.dataplane import NONAMED_INPUT, DataPlane
 from ovms.errors import OvmsError, Status
-from ovms.types import TFS_REST, InferRequest, InputTensor
+from ovms.types import TFS_REST, InferRequest
 
 
 class TfsHandlers:
@@ -25,7 +25,7 @@ class TfsHandlers:
 
     async def status(self, call: RestCall) -> Reply:
         """GET /v1/models/{name}[/versions/{v}]: statuses of all versions (v absent or 0) or one."""
-        statuses = self._dataplane.model_status(call.params.get("name", ""), version_param(call.params))
+        statuses = self._dataplane.model_status(call.params.get("name", ""), version_param(call.params), TFS_REST)
         return Reply(body=tfs_response.status_body(statuses))
 
     async def metadata(self, call: RestCall) -> Reply:
@@ -39,25 +39,19 @@ class TfsHandlers:
             raise OvmsError(Status.REST_RESOURCE_NOT_FOUND)
         name, version = call.params["name"], version_param(call.params)
         parsed = parse_predict(loads(call.body))
+        inputs = parsed.named
+        if inputs is None:
+            assert parsed.nonamed is not None  # the parser sets exactly one of them
+            inputs = {NONAMED_INPUT: parsed.nonamed}
         request = InferRequest(
             model_name=name,
             version=version,
-            inputs=await self._inputs(name, version, parsed),
+            inputs=inputs,
             frontend=TFS_REST,
             deadline=deadline_from(call.header(TIMEOUT_HEADER)),
         )
         response = await self._dataplane.infer(request)
         return Reply(body=tfs_response.predict_body(response.outputs, parsed.order))
-
-    async def _inputs(self, name: str, version: int, parsed: TfsPredict) -> dict[str, InputTensor]:
-        """Named inputs as sent; a no-named tensor goes to the model's only input."""
-        if parsed.named is not None:
-            return parsed.named
-        assert parsed.nonamed is not None
-        meta = await self._dataplane.model_metadata(name, version, TFS_REST)
-        if len(meta.inputs) != 1:
-            raise OvmsError(Status.INVALID_INPUT_FORMAT)
-        return {meta.inputs[0].name: parsed.nonamed}
 
     async def config(self, call: RestCall) -> Reply:
         """GET /v1/config: every model's version statuses."""

@@ -107,7 +107,7 @@ class FakeDataPlane(DataPlane):
     async def model_metadata(self, name: str, version: int, frontend: Frontend) -> ModelMetadata:
         return self._meta(name, version)
 
-    def model_status(self, name: str, version: int) -> list[VersionStatus]:
+    def model_status(self, name: str, version: int, frontend: Frontend = TFS_GRPC) -> list[VersionStatus]:
         meta = self._meta(name, version)
         statuses = STATUSES.get(name, [VersionStatus(meta.version, ModelState.AVAILABLE)])
         return statuses if version == 0 else [s for s in statuses if s.version == version]
@@ -115,7 +115,7 @@ class FakeDataPlane(DataPlane):
     def available_versions(self, name: str) -> list[int]:
         return [s.version for s in self.model_status(name, 0) if s.state is ModelState.AVAILABLE]
 
-    def model_ready(self, name: str, version: int) -> bool:
+    def model_ready(self, name: str, version: int, frontend: Frontend = KSERVE_GRPC) -> bool:
         meta = self._meta(name, version)
         return self.model_status(name, meta.version)[0].state is ModelState.AVAILABLE
 

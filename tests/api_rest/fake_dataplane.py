@@ -15,10 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ovms.dataplane import DataPlane
+from ovms.dataplane import NONAMED_INPUT, DataPlane
 from ovms.errors import OvmsError, Status
 from ovms.types import (
     KSERVE_REST,
+    TFS_REST,
     ErrorCode,
     Frontend,
     InferRequest,
@@ -113,6 +114,10 @@ class FakeDataPlane(DataPlane):
     async def infer(self, request: InferRequest) -> InferResponse:
         self.requests.append(request)
         meta = self._meta(request.model_name, request.version, request.frontend)
+        if NONAMED_INPUT in request.inputs:  # as the real core: the no-named tensor feeds the only input
+            if len(meta.inputs) != 1:
+                raise OvmsError(Status.INVALID_INPUT_FORMAT)
+            request.inputs = {meta.inputs[0].name: request.inputs[NONAMED_INPUT]}
         if len(request.inputs) != len(meta.inputs):
             raise OvmsError(Status.INVALID_NO_OF_INPUTS, f"Expected: {len(meta.inputs)}; Actual: {len(request.inputs)}")
         arrays = {}
@@ -128,7 +133,7 @@ class FakeDataPlane(DataPlane):
     async def model_metadata(self, name: str, version: int, frontend: Frontend) -> ModelMetadata:
         return self._meta(name, version, frontend)
 
-    def model_status(self, name: str, version: int) -> list[VersionStatus]:
+    def model_status(self, name: str, version: int, frontend: Frontend = TFS_REST) -> list[VersionStatus]:
         self._meta(name, 0)
         statuses = STATUSES.get(name, [VersionStatus(1, ModelState.AVAILABLE)])
         chosen = [s for s in statuses if version in (0, s.version)]
@@ -139,7 +144,7 @@ class FakeDataPlane(DataPlane):
     def available_versions(self, name: str) -> list[int]:
         return [s.version for s in self.model_status(name, 0) if s.state is ModelState.AVAILABLE]
 
-    def model_ready(self, name: str, version: int) -> bool:
+    def model_ready(self, name: str, version: int, frontend: Frontend = KSERVE_REST) -> bool:
         if name == "add" and version == 3:
             return False
         self._meta(name, version)
