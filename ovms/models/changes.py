@@ -10,7 +10,10 @@ class Changes:
     """Models added, removed and reloaded; versions loaded, retired and failed, in event order.
 
     Truthy when anything changed (a failed load counts: the version's status changed), so the
-    reload API answers 201 for it, as OVMS does when it had to (re)load anything.
+    reload API answers 201 for it. ``unlisted`` (models whose versions could not be listed: a
+    missing base path, a store outage) is a problem, not a change; ``problems`` says whether this
+    pass hit any failure (a failed load or an unlisted model), which the reload API reports as
+    OVMS does.
     """
 
     added: list[str] = field(default_factory=list)
@@ -19,9 +22,14 @@ class Changes:
     loaded: list[str] = field(default_factory=list)  # "model/version"
     retired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any((self.added, self.removed, self.reloaded, self.loaded, self.retired, self.failed))
+
+    @property
+    def problems(self) -> bool:
+        return bool(self.failed or self.unlisted)
 
     def merge(self, other: Changes) -> Changes:
         """Append ``other``'s events to this summary; returns self."""
@@ -42,4 +50,5 @@ _FIELDS = {
     "loaded": "versions loaded",
     "retired": "versions retired",
     "failed": "versions failed to load",
+    "unlisted": "models whose versions cannot be listed",
 }

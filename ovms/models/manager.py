@@ -52,20 +52,28 @@ class ModelManager:
         """Make ``configs`` the served set: add new models, reload changed ones, retire removed ones.
 
         Returns what changed (truthy when anything did). Models are reconciled concurrently; a model
-        that fails does not hold up the others.
+        that fails does not hold up the others. Versions that failed to load are tried again.
         """
         async with self._lock:
             self._changes = Changes()
             await self._retire_removed({c.name for c in configs})
             reload = {c.name for c in configs if self._upsert(c)}
+            for config in configs:
+                self.models[config.name].failed.clear()
             await asyncio.gather(*(self._reconcile(self.models[c.name], c.name in reload) for c in configs))
             return self._changes
 
-    async def rescan(self) -> Changes:
-        """Re-list the versions of every configured model and apply its policy; returns what changed."""
+    async def rescan(self, retry_failed: bool = False) -> Changes:
+        """Re-list the versions of every configured model and apply its policy; returns what changed.
+
+        A version that failed to load is tried again when its files have changed since, or always
+        with ``retry_failed`` (an explicit reload request, as OVMS does on every reload).
+        """
         async with self._lock:
             self._changes = Changes()
-            models = [m for m in self.models.values() if m.storage is not None and not m.removed]
+            models = [m for m in self.models.values() if not m.removed]
+            for model in models if retry_failed else ():
+                model.failed.clear()
             await asyncio.gather(*(self._reconcile(m, False) for m in models))
             return self._changes
 
@@ -139,7 +147,9 @@ class ModelManager:
     async def _reconcile(self, model: Model, reload: bool) -> None:
         """Load the aspired versions (all of them when ``reload``), then retire the others."""
         try:
-            if model.storage is not None:
+            if model.storage is None:
+                self._changes.unlisted.append(model.name)
+            else:
                 await self._follow(model, model.storage, reload)
         finally:
             if model.listing:
@@ -151,8 +161,10 @@ class ModelManager:
             present = await asyncio.to_thread(storage.list_versions)
         except OSError as err:
             log.error("Model %s: cannot list versions, keeping what is served: %s", model.name, err)
+            self._changes.unlisted.append(model.name)
             return
         self._forget_missing(model, set(present))
+        await self._retry_changed(model, storage)
         done: set[int] = set()
         while True:  # a failed load leaves the policy to pick again (latest: the next older one)
             aspired = model.config.version_policy.select([v for v in present if v not in model.failed])
@@ -160,8 +172,7 @@ class ModelManager:
             if not todo:
                 break
             done.update(todo)
-            ok = await asyncio.gather(*(self._load(model, v) for v in todo))
-            model.failed.update(v for v, good in zip(todo, ok) if not good)
+            await asyncio.gather(*(self._load(model, v) for v in todo))
         # Only now, with every replacement AVAILABLE (or failed), do the others stop serving.
         stale = [v for v in model.versions.values() if v.version not in aspired and v.servable is not None]
         await asyncio.gather(*(self._retire(model, v) for v in stale))
@@ -176,19 +187,32 @@ class ModelManager:
             if version.failed and version.version not in present:
                 version.set_state(ModelState.END)
                 self._changes.retired.append(f"{model.name}/{version.version}")
-        model.failed &= present
+        for number in set(model.failed) - present:
+            del model.failed[number]
 
-    async def _load(self, model: Model, number: int) -> bool:
+    async def _retry_changed(self, model: Model, storage: Storage) -> None:
+        """Forget the failure of versions whose files changed since (e.g. a copy that completed)."""
+        for number, before in list(model.failed.items()):
+            now = await asyncio.to_thread(_fingerprint, storage, number)
+            if now != before:
+                log.info("Model %s version %d: files changed since the failed load, loading it again", model.name, number)
+                del model.failed[number]
+
+    async def _load(self, model: Model, number: int) -> None:
         version = model.version(number)
         if version.state is not ModelState.AVAILABLE:
             version.set_state(ModelState.LOADING)
             self._notify()
         storage = model.storage
         assert storage is not None
+        # Taken before loading: files that change during the load make the failure worth a retry.
+        fingerprint = await asyncio.to_thread(_fingerprint, storage, number)
         try:
             loaded = await asyncio.to_thread(self._load_blocking, storage, model.config, number)
         except Exception as err:  # noqa: BLE001 - any loader failure is a per-version status, never a crash
-            return self._load_failed(model, version, err)
+            if not self._load_failed(model, version, err):
+                model.failed[number] = fingerprint
+            return
         old_storage = version.storage
         scheduler = self._scheduler(model.config, loaded)
         previous = version.serve(loaded, scheduler, storage)
@@ -200,7 +224,6 @@ class ModelManager:
             task = asyncio.ensure_future(self._drain(previous, release, number))
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
-        return True
 
     def _scheduler(self, config: ModelConfig, loaded: LoadedModel) -> Scheduler:
         meta = loaded.metadata
@@ -219,6 +242,7 @@ class ModelManager:
             await asyncio.to_thread(storage.release, number)
 
     def _load_failed(self, model: Model, version: ModelVersion, err: Exception) -> bool:
+        """Log and record a failed load; True when the previous load of the version keeps serving."""
         detail = str(err) or type(err).__name__
         self._changes.failed.append(f"{model.name}/{version.version}")
         if version.state is ModelState.AVAILABLE:
@@ -250,3 +274,10 @@ class ModelManager:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+def _fingerprint(storage: Storage, number: int) -> str:
+    try:
+        return storage.fingerprint(number)
+    except OSError:
+        return ""

@@ -20,7 +20,9 @@ class Model:
         self.config = config
         self.storage = storage
         self.versions: dict[int, ModelVersion] = {}
-        self.failed: set[int] = set()  # versions whose load failed; excluded until their folder changes
+        # Versions whose last load failed -> fingerprint of their files then ("" if unknown). They
+        # are left out of the policy until their files change or a reload is asked for.
+        self.failed: dict[int, str] = {}
         self.removed = False
         self.listing = True  # versions not listed yet: requests for the default version may wait
 

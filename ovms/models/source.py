@@ -41,23 +41,28 @@ class ConfigSource:
         log.info("Initial configuration: %s", changes.describe())
 
     async def reload(self, quiet: bool = False) -> bool:
-        """Apply config.json if its content changed (or the last load failed), then rescan.
+        """Apply config.json if its content changed, then rescan every model's versions.
 
         Returns True when anything was (re)loaded or retired, and logs one line saying what (with
-        ``quiet``, as the poll loop asks, only when something changed). Raises OvmsError
-        CONFIG_FILE_INVALID / CONFIG_RELOAD_FAILED when the file cannot be used; the served models
-        are then left unchanged.
+        ``quiet``, as the poll loop asks, only when something changed). Without ``quiet`` (an
+        explicit reload request) it also does what OVMS's reload API does: it applies the file again
+        when the last attempt failed, tries failed versions again, and raises OvmsError
+        CONFIG_RELOAD_FAILED (the file was applied but a model of it failed) or MODEL_RELOAD_FAILED
+        (a version or repository failed) after applying what could be applied. An unreadable or
+        invalid file raises CONFIG_FILE_INVALID / CONFIG_RELOAD_FAILED and changes nothing.
         """
-        changes = Changes()
+        changes, applied = Changes(), False
         if self._path is not None:
             config = await self._read()
-            if config.digest != self._digest or self._failed:
+            if config.digest != self._digest or (self._failed and not quiet):
                 log.info("Configuration file %s changed, applying it", self._path)
                 changes = await self._manager.apply(config.models)
-                self._digest, self._failed = config.digest, False
-        changes.merge(await self._manager.rescan())
+                self._digest, applied, self._failed = config.digest, True, changes.problems
+        changes.merge(await self._manager.rescan(retry_failed=not quiet and not applied))
         if changes or not quiet:
             log.info("Configuration reload: %s", changes.describe())
+        if changes.problems and not quiet:
+            raise OvmsError(Status.CONFIG_RELOAD_FAILED if applied else Status.MODEL_RELOAD_FAILED)
         return bool(changes)
 
     async def poll(self, interval: float) -> None:

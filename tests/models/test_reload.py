@@ -93,6 +93,25 @@ def test_failed_new_version_keeps_the_old_one_serving(tmp_path):
     asyncio.run(main())
 
 
+def test_failed_version_is_tried_again_when_its_files_change_or_a_reload_asks(tmp_path):
+    mf.build_dummy_ir(tmp_path / "1", 1.0)
+
+    async def main():
+        manager = ModelManager(ov.Core())
+        await manager.apply([ModelConfig("m", str(tmp_path))])
+        (tmp_path / "2").mkdir()  # a copy in progress: the folder is there, its files are not yet
+        assert (await manager.rescan()).failed == ["m/2"]
+        assert not await manager.rescan()  # unchanged files: not tried again on every poll
+        assert (await manager.rescan(retry_failed=True)).failed == ["m/2"]
+        mf.build_dummy_ir(tmp_path / "2", 2.0)  # the copy completes
+        changes = await manager.rescan()
+        assert changes.loaded == ["m/2"] and changes.retired == ["m/1"]
+        assert await answer(manager) == 2.0
+        await manager.shutdown()
+
+    asyncio.run(main())
+
+
 def test_retired_version_finishes_its_in_flight_requests(tmp_path):
     spec = mf.build_slow_ir(tmp_path / "1", depth=64)
     feed = spec.sample_inputs()["x"]
