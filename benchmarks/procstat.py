@@ -1,0 +1,67 @@
+"""CPU accounting from /proc: who used the machine's cores while a cell ran.
+
+On a 2-core machine the load generator and the server share the cores, and other work on the
+machine may too. Each cell records the CPU time of the server process (all its threads), of the
+load tool, and of the whole machine, so the table can show how the cores were split.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (all threads); 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15 of stat)
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent not idle since boot (idle and iowait excluded)."""
+    with open("/proc/stat", "rb") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / _TICK
+
+
+def children_cpu() -> float:
+    """CPU seconds of every waited-for child process of this one."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class CpuSplit:
+    """Cores' use during a window, in percent of one core (200 = both cores of a 2-core machine)."""
+
+    server: float
+    loadgen: float
+    other: float
+
+
+class CpuMeter:
+    """Measures one window: create before the load tool starts, call :meth:`split` after it exits."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self._pid = server_pid
+        self._wall = time.monotonic()
+        self._server = process_cpu(server_pid) if server_pid else 0.0
+        self._children = children_cpu()
+        self._busy = machine_busy()
+
+    def split(self) -> CpuSplit:
+        wall = max(time.monotonic() - self._wall, 1e-9)
+        server = (process_cpu(self._pid) - self._server) if self._pid else 0.0
+        loadgen = children_cpu() - self._children
+        busy = machine_busy() - self._busy
+        other = max(busy - server - loadgen, 0.0)
+        return CpuSplit(*(round(100 * v / wall, 1) for v in (server, loadgen, other)))

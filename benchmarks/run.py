@@ -1,0 +1,238 @@
+"""Benchmark the ovms daemon against raw OpenVINO and bare-server floors, in one run.
+
+    python -m benchmarks                 # the full run (~10-15 min on 2 cores)
+    python -m benchmarks --quick         # seconds: tiny model, concurrency 8, 1 s cells
+    python -m benchmarks --models tiny --protocols tfs-grpc,tfs-rest --concurrency 1,8
+
+Order: build the models; measure raw OpenVINO for each (a process of its own, the daemon's plugin
+config); start the daemon and drive every model x protocol x concurrency cell with h2load (gRPC)
+or wrk (REST); the dynamic-batching pair; stop the daemon; drive the bare grpc.aio / ASGI floors
+with the tiny model's real responses. Prints a table and the targets, writes JSON (``--json``).
+Needs h2load and wrk: ``bash scripts/install-bench-deps.sh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import loadgen, payloads
+from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
+from benchmarks.report import Cell, add_ratios, table, target_lines, targets
+from benchmarks.servers import HOST, REPO, Server, start_daemon, start_floor
+
+DEFAULT_JSON = REPO / "benchmarks" / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke mode: tiny model, concurrency 8, 1 s cells, small batching model")
+    p.add_argument("--models", default="tiny,resnet", help=f"comma list of {', '.join(MODEL_NAMES)}")
+    p.add_argument("--protocols", default=",".join(payloads.PROTOCOLS), help="comma list")
+    p.add_argument("--concurrency", default="1,8,32", help="comma list of in-flight requests")
+    p.add_argument("--duration", type=int, default=5, help="measured seconds per cell")
+    p.add_argument("--resnet-duration", type=int, default=10, help="measured seconds per resnet cell")
+    p.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each cell")
+    p.add_argument("--raw-duration", type=float, default=5.0, help="seconds of each raw OpenVINO run")
+    p.add_argument("--benchmark-app", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run OpenVINO's benchmark_app as a cross-check of the raw limit")
+    p.add_argument("--floors", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--batching", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--batch-concurrency", default="32", help="comma list for the batching pair")
+    p.add_argument("--batch-protocol", default="tfs-grpc", choices=payloads.PROTOCOLS)
+    p.add_argument("--max-batch-size", type=int, default=16)
+    p.add_argument("--queue-delay-us", type=int, default=2000)
+    p.add_argument("--matmul-depth", type=int, default=32)
+    p.add_argument("--matmul-width", type=int, default=512)
+    p.add_argument("--plugin-config", default="{}",
+                   help="JSON OpenVINO properties for the daemon and raw runs (default: LATENCY hint)")
+    p.add_argument("--server-cpus", help="taskset CPU list for daemon, floors and raw runs")
+    p.add_argument("--loadgen-cpus", help="taskset CPU list for h2load/wrk")
+    p.add_argument("--workdir", type=Path, help="models, logs and results (default: a temp dir)")
+    p.add_argument("--json", type=Path, help=f"results file (default: {DEFAULT_JSON.relative_to(REPO)})")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.models, args.concurrency, args.batch_concurrency = "tiny", "8", "8"
+        args.duration, args.warmup, args.raw_duration, args.benchmark_app = 1, 0, 1.0, False
+        args.matmul_depth, args.matmul_width = 2, 64
+    return args
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def _names(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+class Bench:
+    """One run: its settings, limits and cells."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.plugin_config: dict[str, Any] = json.loads(args.plugin_config)
+        self.protocols = _names(args.protocols)
+        self.raw: dict[str, dict[str, Any]] = {}
+        self.cells: list[Cell] = []
+        self.responses: dict[str, payloads.Response] = {}  # tiny model's, for the floors
+
+    def say(self, text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    # -- raw OpenVINO -------------------------------------------------------------------------
+    def measure_raw(self, key: str, model: Model, batch: int, bound: int) -> None:
+        shape = (batch, *model.shape[1:])
+        command = [sys.executable, "-m", "benchmarks.raw_openvino", str(model.xml),
+                   "--shape", ",".join(map(str, shape)), "--duration", str(self.args.raw_duration),
+                   "--warmup", "1" if self.args.warmup else "0.2", "--plugin-config", json.dumps(self.plugin_config),
+                   "--bound", str(bound)]
+        if self.args.benchmark_app and not bound and model.name in MODEL_NAMES:
+            command.append("--benchmark-app")
+        if self.args.server_cpus:
+            command = ["taskset", "-c", self.args.server_cpus, *command]
+        self.say(f"raw OpenVINO: {key} (batch {batch})")
+        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
+        if done.returncode != 0:
+            self.raw[key] = {"error": done.stderr[-2000:]}
+            self.say(f"  failed: {done.stderr[-500:]}")
+            return
+        self.raw[key] = json.loads(done.stdout.strip().splitlines()[-1])
+        self.say(f"  {self.raw[key]}")
+
+    # -- cells ----------------------------------------------------------------------------------
+    def drive(self, kind: str, server: Server, model: Model, protocol: str, levels: list[int],
+              duration: int, expect: payloads.Response | None = None) -> None:
+        """Probe once, then one cell per concurrency level."""
+        payload = payloads.build(protocol, model.name, model.input_name, model.output_name,
+                                 payloads.sample_input(model.shape))
+        port = server.grpc_port if payload.transport == "grpc" else server.rest_port
+        try:
+            response = payloads.probe(payload, HOST, port)
+        except Exception as err:  # noqa: BLE001 - recorded in the cell, the run goes on
+            for level in levels:
+                self.cells.append(Cell(kind, model.name, protocol, level, error=f"probe failed: {err}"))
+            self.say(f"{kind} {model.name} {protocol}: probe failed: {err}")
+            return
+        if kind == "daemon" and model.name == "tiny":
+            self.responses[protocol] = response
+        size = len((expect or response).body)
+        for level in levels:
+            spec = loadgen.LoadSpec(level, duration, self.args.warmup, self.args.loadgen_cpus)
+            cell = Cell(kind, model.name, protocol, level)
+            try:
+                cell.result = loadgen.run(payload, HOST, port, spec, size, server.pid)
+            except Exception as err:  # noqa: BLE001
+                cell.error = str(err)
+            self.cells.append(cell)
+            res = cell.result
+            self.say(f"{kind} {model.name} {protocol} c{level}: "
+                     + (f"{res.rps:.1f} req/s p50 {res.p50_ms} ms p99 {res.p99_ms} ms errors {res.errors} "
+                        f"cpu {res.cpu.server}/{res.cpu.loadgen}/{res.cpu.other}" if res else cell.error[:300]))
+
+    def run(self) -> dict[str, Any]:
+        args = self.args
+        names = _names(args.models)
+        batching = None
+        if args.batching:
+            batching = Batching(args.max_batch_size, args.queue_delay_us, args.matmul_depth, args.matmul_width)
+        self.say(f"building models in {self.workdir / 'models'}")
+        models = build(self.workdir / "models", names, batching)
+        for name in names:
+            self.measure_raw(name, models[name], 1, 0)
+        if batching:
+            self.measure_raw("matmul_b1", models["matmul"], 1, 0)
+            self.measure_raw("matmul_bmax", models["matmul_batched"], batching.max_batch_size,
+                             batching.max_batch_size)
+        config = write_config(self.workdir / "config.json", models, self.plugin_config)
+        self.say("starting the daemon")
+        with start_daemon(config, self.workdir, args.server_cpus) as daemon:
+            for name in names:
+                duration = args.resnet_duration if name == "resnet" else args.duration
+                for protocol in self.protocols:
+                    self.drive("daemon", daemon, models[name], protocol, _ints(args.concurrency), duration)
+            if batching:
+                for name in ("matmul", "matmul_batched"):
+                    self.drive("daemon", daemon, models[name], args.batch_protocol,
+                               _ints(args.batch_concurrency), args.duration)
+        if args.floors and "tiny" in models:
+            self.run_floors(models["tiny"])
+        add_ratios(self.cells, self.raw)
+        found = targets(self.cells, self.raw, args.batch_protocol, max(_ints(args.batch_concurrency)),
+                        args.queue_delay_us)
+        return self.results(found)
+
+    def run_floors(self, tiny: Model) -> None:
+        for protocol in self.protocols:
+            response = self.responses.get(protocol)
+            if response is None:
+                continue
+            kind = "grpc" if protocol.endswith("grpc") else "rest"
+            self.say(f"floor {kind} for {protocol} ({len(response.body)} response bytes)")
+            with start_floor(kind, response.body, response.headers, self.workdir, self.args.server_cpus) as floor:
+                self.drive("floor", floor, tiny, protocol, _ints(self.args.concurrency), self.args.duration,
+                           expect=response)
+
+    def results(self, found) -> dict[str, Any]:
+        return {
+            "command": " ".join(["python -m benchmarks", *sys.argv[1:]]),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "machine": {"cpus": os.cpu_count(), "processor": _cpu_name(), "python": platform.python_version(),
+                        "loadavg_end": os.getloadavg()},
+            "tools": loadgen.tool_versions(),
+            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
+            "raw_openvino": self.raw,
+            "cells": [cell.as_dict() for cell in self.cells],
+            "targets": [{"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most,
+                         "met": t.met, "detail": t.detail} for t in found],
+            "_found": found,
+        }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    missing = loadgen.missing_tools()
+    if missing:
+        print(f"missing load tools: {', '.join(missing)}; run: bash scripts/install-bench-deps.sh", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ovms-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        bench = Bench(args, workdir)
+        results = bench.run()
+        found = results.pop("_found")
+        print()
+        print(table(bench.cells, bench.raw))
+        print()
+        print(target_lines(found))
+        out = args.json or DEFAULT_JSON
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, default=str))
+        print(f"\nJSON: {out}")
+    failed = [c for c in bench.cells if c.result is None]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
