@@ -16,7 +16,6 @@ the Python server stack alone costs per request; the daemon cannot beat them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any

@@ -89,14 +89,14 @@ def _h2load(payload: Payload, url: str, body: Path, spec: LoadSpec, expect: int 
                        timeout=spec.warmup + 120, check=False)
     meter = CpuMeter(server_pid)
     done = subprocess.run(_pinned([*base, f"-D{spec.duration}", f"--log-file={log}", url], spec.cpus),
-                          capture_output=True, text=True, timeout=spec.duration + 120)
+                          capture_output=True, text=True, timeout=spec.duration + 120, check=False)
     cpu = meter.split()
     if done.returncode != 0:
         raise RuntimeError(f"h2load failed ({done.returncode}): {done.stderr or done.stdout}")
-    return _h2load_result(done.stdout, log, expect, cpu)
+    return parse_h2load(done.stdout, log, expect, cpu)
 
 
-def _h2load_result(out: str, log: Path, expect: int | None, cpu: CpuSplit) -> LoadResult:
+def parse_h2load(out: str, log: Path, expect: int | None, cpu: CpuSplit) -> LoadResult:
     seconds = float(_search(r"finished in ([\d.]+)s", out))
     succeeded = int(_search(r"(\d+) succeeded", out))
     failed = int(_search(r"(\d+) failed", out)) + int(_search(r"(\d+) errored", out))
@@ -131,11 +131,11 @@ def _wrk(payload: Payload, url: str, body: Path, spec: LoadSpec, expect: int | N
                        timeout=spec.warmup + 120, check=False)
     meter = CpuMeter(server_pid)
     done = subprocess.run(_pinned([*base, "-d", f"{spec.duration}s", url], spec.cpus), capture_output=True,
-                          text=True, timeout=spec.duration + 120)
+                          text=True, timeout=spec.duration + 120, check=False)
     cpu = meter.split()
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return _wrk_result(done.stdout, expect, cpu)
+    return parse_wrk(done.stdout, expect, cpu)
 
 
 def _lua(payload: Payload, body: Path) -> str:
@@ -163,7 +163,7 @@ def _lua_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _wrk_result(out: str, expect: int | None, cpu: CpuSplit) -> LoadResult:
+def parse_wrk(out: str, expect: int | None, cpu: CpuSplit) -> LoadResult:
     fields = _search(r"WRK_RESULT (.*)", out).split()
     requests, duration_us, total_bytes, connect, read, write, status, timeout = map(int, fields[:8])
     p50, p90, p99, max_us = (int(v) / 1e3 for v in fields[8:12])

@@ -17,7 +17,10 @@ import grpc
 import numpy as np
 import orjson
 
-from ovms.api_grpc.generated.kserve.grpc_service_pb2 import ModelInferRequest, ModelInferResponse
+from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
+    ModelInferRequest,
+    ModelInferResponse,
+)
 from ovms.api_grpc.generated.tf.tensor_pb2 import DataType
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
 

@@ -49,11 +49,12 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Server:  # noqa: PYI034 - never subclassed
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
 
 
 def _spawn(command: list[str], log: Path, cpus: str | None) -> subprocess.Popen:

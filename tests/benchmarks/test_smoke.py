@@ -1,0 +1,88 @@
+"""The benchmark script works: ``python -m benchmarks --quick`` end to end, and its output parsers.
+
+No timing assertions: the figures depend on the machine. The quick run takes seconds (tiny model,
+concurrency 8, 1 s cells); it needs h2load and wrk, installed here by
+scripts/install-bench-deps.sh when missing (skipped when that cannot run).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import loadgen, payloads
+from benchmarks.procstat import CpuSplit
+
+REPO = Path(__file__).resolve().parents[2]
+CPU = CpuSplit(100.0, 10.0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def load_tools() -> None:
+    if not loadgen.missing_tools():
+        return
+    done = subprocess.run(["bash", str(REPO / "scripts/install-bench-deps.sh")], capture_output=True,
+                          text=True, timeout=900, check=False)
+    if done.returncode != 0 or loadgen.missing_tools():
+        pytest.skip(f"h2load/wrk unavailable: {(done.stderr or done.stdout).strip()[-500:]}")
+
+
+def test_quick_run_measures_every_protocol(load_tools: None, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--workdir", str(tmp_path), "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert {"tiny", "matmul_b1", "matmul_bmax"} <= set(results["raw_openvino"])
+    assert all(raw["rps"] > 0 for raw in results["raw_openvino"].values())
+    cells = {(c["kind"], c["model"], c["protocol"]): c for c in results["cells"]}
+    for protocol in payloads.PROTOCOLS:
+        for kind in ("daemon", "floor"):
+            cell = cells[(kind, "tiny", protocol)]
+            assert cell["requests"] > 0 and cell["errors"] == 0, cell
+        assert cells[("daemon", "tiny", protocol)]["x_floor"] is not None
+    assert cells[("daemon", "matmul_batched", "tfs-grpc")]["requests"] > 0
+    names = [t["name"] for t in results["targets"]]
+    assert "dynamic batching c8 / no batching" in names
+    assert "x floor" in done.stdout and ("MET" in done.stdout or "MISSED" in done.stdout)
+
+
+H2LOAD_OUT = """
+finished in 2.00s, 1913.00 req/s, 256.43KB/s
+requests: 3826 total, 3830 started, 3826 done, 3826 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 3826 2xx, 0 3xx, 0 4xx, 0 5xx
+traffic: 512.85KB (525163) total, 11.50KB (11778) headers (space savings 96.20%), 291.43KB (298428) data
+"""
+
+
+def test_h2load_output_parsed_and_latencies_read(tmp_path: Path) -> None:
+    log = tmp_path / "requests.log"
+    log.write_text("".join(f"1700000000{i:06d}\t200\t{1000 + i}\n" for i in range(100)))
+    result = loadgen.parse_h2load(H2LOAD_OUT, log, expect=78, cpu=CPU)
+    assert (result.requests, result.errors, result.rps, result.note) == (3826, 0, 1913.0, "")
+    assert 1.0 < result.p50_ms < result.p99_ms < 1.1
+
+
+def test_h2load_short_answers_count_as_errors(tmp_path: Path) -> None:
+    # gRPC errors are HTTP 200 with no message: the data bytes fall short of 78 per request.
+    result = loadgen.parse_h2load(H2LOAD_OUT, tmp_path / "absent.log", expect=100, cpu=CPU)
+    assert result.errors == 3826 - 298428 // 100 and result.note
+
+
+def test_wrk_result_line_parsed() -> None:
+    line = "WRK_RESULT 1000 2000000 300000 0 0 0 10 0 400 900 2500 8000 512.0\n"
+    result = loadgen.parse_wrk("Running 2s test\n" + line, expect=200, cpu=CPU)
+    assert (result.requests, result.errors, result.rps) == (990, 10, 495.0)
+    assert (result.p50_ms, result.p99_ms, result.mean_ms) == (0.4, 2.5, 0.512)
+
+
+def test_grpc_payload_is_framed() -> None:
+    payload = payloads.build("kserve-grpc", "m", "x", "y", payloads.sample_input((1, 4)))
+    assert payload.body[0] == 0 and int.from_bytes(payload.body[1:5], "big") == len(payload.body) - 5
+    assert dict(payload.headers)["content-type"] == "application/grpc"
