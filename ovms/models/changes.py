@@ -39,7 +39,9 @@ class Changes:
 
     def describe(self) -> str:
         """One line, e.g. ``models added: a; versions loaded: a/1, m/3; versions retired: m/2``."""
-        parts = [f"{label}: {', '.join(getattr(self, name))}" for name, label in _FIELDS.items() if getattr(self, name)]
+        # dict.fromkeys: one mention each, in order (apply and the rescan after it may both list one).
+        parts = [f"{label}: {', '.join(dict.fromkeys(getattr(self, name)))}"
+                 for name, label in _FIELDS.items() if getattr(self, name)]
         return "; ".join(parts) if parts else "nothing changed"
 
 
