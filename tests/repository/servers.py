@@ -11,8 +11,8 @@ dies with the test process if that is killed before teardown.
 
 from __future__ import annotations
 
-import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +20,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,24 +68,22 @@ class Server:
         assert self.process.poll() is not None, f"{self.name} (pid {self.process.pid}) is still running"
 
 
-def _death_signal() -> Callable[[], None] | None:
-    """A pre-exec hook that has the kernel SIGKILL the child if pytest dies before teardown.
+def _with_death_signal(command: list[str]) -> list[str]:
+    """Have the kernel SIGKILL the server if pytest dies before teardown (util-linux setpriv).
 
-    ``prctl`` is looked up here, in the parent, so the child only makes one plain C call.
+    Not ``preexec_fn``: running Python between fork and exec in a process that has gRPC loaded
+    runs gRPC's fork handlers in the child, which abort it ("epoll_wait error: Bad file descriptor").
     """
-    if sys.platform != "linux":
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    return lambda: prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
 def _start(name: str, command: list[str], port: int, probe: str, log_dir: Path, grace: float = 3.0) -> Server:
     """Run ``command``; wait until GET ``probe`` gets any HTTP answer (or fail with its log)."""
     log_path = log_dir / f"{name}-{port}.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, cwd=log_dir,
-                                   preexec_fn=_death_signal())  # noqa: PLW1509 (one C call, no locks)
+        process = subprocess.Popen(_with_death_signal(command), stdin=subprocess.DEVNULL, stdout=log_file,
+                                   stderr=subprocess.STDOUT, cwd=log_dir)
     server = Server(name, process, port, log_path, grace)
     end = time.monotonic() + START_TIMEOUT
     while time.monotonic() < end:
