@@ -8,14 +8,16 @@ import time
 import httpx
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests import modelfactory as mf
 from tests.e2e.daemon import start_daemon
 
 
 def test_sigterm_finishes_in_flight_requests_and_exits_zero(tmp_path):
-    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=512)
-    daemon = start_daemon(["--model_name", "slow", "--model_path", str(tmp_path / "slow"), "--nireq", "1"], tmp_path)
+    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=1024)  # ~30 ms per inference, nireq 1
+    daemon = start_daemon(["--model_name", "slow", "--model_path", str(tmp_path / "slow"), "--nireq", "1",
+                           "--metrics_enable"], tmp_path)
     x = spec.sample_inputs()["x"]
     results: list[object] = []
 
@@ -33,7 +35,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_zero(tmp_path):
         threads = [threading.Thread(target=call) for _ in range(8)]
         for thread in threads:
             thread.start()
-        time.sleep(0.3)  # requests are queued on the single infer request
+        wait_for_in_flight(daemon, 8)  # all 8 reached the daemon: they are in flight, not in transit
     finally:
         code = daemon.stop()
     for thread in threads:
@@ -47,6 +49,18 @@ def test_sigterm_finishes_in_flight_requests_and_exits_zero(tmp_path):
     assert '"state": "END"' in log and "Shutdown complete" in log
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{daemon.rest_url}/v1/models/slow", timeout=5)
+
+
+def wait_for_in_flight(daemon, count: int, timeout: float = 30.0) -> None:
+    """Wait until the daemon itself reports ``count`` requests in process (ovms_current_requests)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        metrics = httpx.get(f"{daemon.rest_url}/metrics", timeout=5).text
+        for family in text_string_to_metric_families(metrics):
+            if family.name == "ovms_current_requests" and sum(s.value for s in family.samples) >= count:
+                return
+        time.sleep(0.01)
+    raise TimeoutError(f"{count} requests never were in flight together")
 
 
 def test_one_bad_model_does_not_stop_the_others(tmp_path):
