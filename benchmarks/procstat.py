@@ -65,3 +65,26 @@ class CpuMeter:
         busy = machine_busy() - self._busy
         other = max(busy - server - loadgen, 0.0)
         return CpuSplit(*(round(100 * v / wall, 1) for v in (server, loadgen, other)))
+
+
+def foreign_load(pid: int | None, window: float = 0.5) -> float:
+    """Percent of one core used during ``window`` by everything except process ``pid`` and us."""
+    own = os.getpid()
+    start = (machine_busy(), process_cpu(pid) if pid else 0.0, process_cpu(own))
+    time.sleep(window)
+    end = (machine_busy(), process_cpu(pid) if pid else 0.0, process_cpu(own))
+    used = (end[0] - start[0]) - (end[1] - start[1]) - (end[2] - start[2])
+    return max(100 * used / window, 0.0)
+
+
+def wait_quiet(pid: int | None, threshold: float, max_wait: float) -> tuple[float, float]:
+    """Wait (at most ``max_wait`` s) until others use under ``threshold`` % of a core.
+
+    On a shared machine other work steals the cores a measurement needs. Returns (seconds
+    waited, the last foreign load seen).
+    """
+    start = time.monotonic()
+    load = foreign_load(pid)
+    while load > threshold and time.monotonic() - start < max_wait:
+        load = foreign_load(pid)
+    return round(time.monotonic() - start, 1), round(load, 1)

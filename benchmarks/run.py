@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks import loadgen, payloads
 from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
+from benchmarks.procstat import wait_quiet
 from benchmarks.report import Cell, add_ratios, table, target_lines, targets
 from benchmarks.servers import HOST, REPO, Server, start_daemon, start_floor
 
@@ -58,6 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="JSON OpenVINO properties for the daemon and raw runs (default: LATENCY hint)")
     p.add_argument("--server-cpus", help="taskset CPU list for daemon, floors and raw runs")
     p.add_argument("--loadgen-cpus", help="taskset CPU list for h2load/wrk")
+    p.add_argument("--settle", type=float, default=0.0,
+                   help="wait up to SECONDS before each measurement until other processes are quiet")
+    p.add_argument("--settle-threshold", type=float, default=15.0,
+                   help="quiet: other processes use under this %% of one core")
     p.add_argument("--workdir", type=Path, help="models, logs and results (default: a temp dir)")
     p.add_argument("--json", type=Path, help=f"results file (default: {DEFAULT_JSON.relative_to(REPO)})")
     args = p.parse_args(argv)
@@ -91,6 +96,14 @@ class Bench:
     def say(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
+    def settle(self, pid: int | None) -> None:
+        """With --settle: wait for other processes on the machine to quiet down."""
+        if self.args.settle <= 0:
+            return
+        waited, load = wait_quiet(pid, self.args.settle_threshold, self.args.settle)
+        if waited >= 1:
+            self.say(f"  waited {waited} s for other processes to quiet down (now {load}% of a core)")
+
     # -- raw OpenVINO -------------------------------------------------------------------------
     def measure_raw(self, key: str, model: Model, batch: int, bound: int) -> None:
         shape = (batch, *model.shape[1:])
@@ -102,6 +115,7 @@ class Bench:
             command.append("--benchmark-app")
         if self.args.server_cpus:
             command = ["taskset", "-c", self.args.server_cpus, *command]
+        self.settle(None)
         self.say(f"raw OpenVINO: {key} (batch {batch})")
         done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
         if done.returncode != 0:
@@ -131,6 +145,7 @@ class Bench:
         for level in levels:
             spec = loadgen.LoadSpec(level, duration, self.args.warmup, self.args.loadgen_cpus)
             cell = Cell(kind, model.name, protocol, level)
+            self.settle(server.pid)
             try:
                 cell.result = loadgen.run(payload, HOST, port, spec, size, server.pid)
             except Exception as err:  # noqa: BLE001
