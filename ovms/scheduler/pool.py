@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -36,8 +37,11 @@ class InferPool:
         self._inputs: list[object] = [None] * nireq
         self._idle = list(range(nireq))
         self._outputs = len(compiled.outputs)
+        # The callback must not hold the pool: OpenVINO keeps it alive from C++, where Python's
+        # collector cannot see the cycle, and no retired version would ever be freed.
+        me = weakref.ref(self)
         for index, request in enumerate(self._requests):
-            request.set_callback(self._on_done, index)
+            request.set_callback(_on_done, (me, index))
 
     @property
     def size(self) -> int:
@@ -63,8 +67,8 @@ class InferPool:
         except Exception as err:  # OpenVINO raises RuntimeError/TypeError for bad tensors
             self._finish(index, None, err)
 
-    def _on_done(self, index: int) -> None:
-        # Runs on an OpenVINO thread: copy outputs out of the request's reusable buffers here.
+    def on_done(self, index: int) -> None:
+        """Completion on an OpenVINO thread: copy outputs out of the reusable buffers, hand over."""
         request = self._requests[index]
         try:
             outputs = [request.get_output_tensor(i).data.copy() for i in range(self._outputs)]
@@ -80,3 +84,10 @@ class InferPool:
         self._idle.append(index)
         if done is not None:
             done(outputs, error)
+
+
+def _on_done(userdata: tuple[weakref.ref[InferPool], int]) -> None:
+    pool_ref, index = userdata
+    pool = pool_ref()
+    if pool is not None:
+        pool.on_done(index)

@@ -25,8 +25,6 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.mark.xfail(strict=True, reason="ovms/scheduler/pool.py: InferPool's OpenVINO callbacks hold the pool "
-                   "(a cycle through C++), so no retired version is ever freed; remove this mark with the fix")
 def test_memory_is_stable_across_load_unload_cycles(tmp_path):
     model, template = tmp_path / "live", tmp_path / "template"
     spec = mf.build_slow_ir(template, depth=2, width=512)  # 1 MiB of weights: a leaked load shows
