@@ -53,9 +53,16 @@ class Response:
 
 
 def sample_input(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    """FP32 values in [0, 1) with 4 decimals (JSON text about 7 bytes per value, as image data)."""
-    values = np.random.default_rng(seed).random(shape, dtype=np.float32)
-    return np.round(values, 4).astype(np.float32)
+    """FP32 values in [0, 1) with at most 4 decimals (as normalised image data)."""
+    return _json_values(np.random.default_rng(seed).random(shape)).astype(np.float32)
+
+
+def _json_values(array: np.ndarray) -> np.ndarray:
+    """The same values as float64 rounded to 4 decimals: JSON text "0.1234", ~7 bytes per value.
+
+    (float32 values printed as JSON would take ~19 bytes each: "0.12340000271797180".)
+    """
+    return np.round(array.astype(np.float64), 4)
 
 
 def build(protocol: Protocol, model: str, input_name: str, output_name: str, array: np.ndarray) -> Payload:
@@ -96,13 +103,13 @@ def _kserve_grpc(model: str, input_name: str, output_name: str, array: np.ndarra
 
 
 def _tfs_rest(model: str, input_name: str, output_name: str, array: np.ndarray) -> Payload:
-    body = orjson.dumps({"instances": array.tolist()})  # row format, the model's only input
+    body = orjson.dumps({"instances": _json_values(array).tolist()})  # row format, the model's only input
     return Payload("tfs-rest", f"/v1/models/{model}:predict", body, (("Content-Type", "application/json"),))
 
 
 def _kserve_rest(model: str, input_name: str, output_name: str, array: np.ndarray) -> Payload:
     doc = {"inputs": [{"name": input_name, "shape": list(array.shape), "datatype": "FP32",
-                       "data": array.reshape(-1).tolist()}]}
+                       "data": _json_values(array).reshape(-1).tolist()}]}
     return Payload("kserve-rest", f"/v2/models/{model}/infer", orjson.dumps(doc),
                    (("Content-Type", "application/json"),))
 
