@@ -155,7 +155,7 @@ def test_poll_loop_follows_the_repository_and_survives_errors(repo, caplog):
         (repo / "a/tmp").mkdir()
         mf.build_dummy_ir(repo / "a/tmp", 2.0)
         (repo / "a/tmp").rename(repo / "a/2")
-        await until(lambda: served(manager) == {"a": [2]})
+        await until(lambda: served(manager) == {"a": [2]} and reload_lines(caplog))
         poller.cancel()
         await manager.shutdown()
 
