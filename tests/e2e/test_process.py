@@ -15,7 +15,7 @@ from tests.e2e.daemon import start_daemon
 
 
 def test_sigterm_finishes_in_flight_requests_and_exits_zero(tmp_path):
-    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=1024)  # ~30 ms per inference, nireq 1
+    spec = mf.build_slow_ir(tmp_path / "slow/1", depth=2048)  # ~60 ms per inference, nireq 1
     daemon = start_daemon(["--model_name", "slow", "--model_path", str(tmp_path / "slow"), "--nireq", "1",
                            "--metrics_enable"], tmp_path)
     x = spec.sample_inputs()["x"]
