@@ -49,7 +49,8 @@ class Storage(Protocol):
         """A digest of ``version``'s file names, sizes and change tags (mtime, ETag, generation).
 
         It changes when a file of the version is added, removed or rewritten; raises OSError like
-        ``fetch``. (Not called by the manager yet: OVMS does not reload changed versions.)
+        ``fetch``. The manager uses it to retry a failed version once its files change; like OVMS,
+        it does not reload a version that is being served when its files change.
         """
 
 
