@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from ovms.errors import ConfigError
+from ovms.errors import ConfigError, EntryError
 from ovms.settings import (
     ModelConfig,
     parse_batch_size,
@@ -53,11 +53,15 @@ class MonitoringConfig:
 
 @dataclass(frozen=True)
 class ConfigFile:
-    """A validated config.json: its models, optional monitoring section and content hash."""
+    """A validated config.json: its models, optional monitoring section and content hash.
+
+    ``skipped`` holds one message per model entry left out for an unusable value (EntryError).
+    """
 
     models: tuple[ModelConfig, ...]
     monitoring: MonitoringConfig | None
     digest: str
+    skipped: tuple[str, ...] = ()
 
 
 def read_config_file(path: str) -> ConfigFile:
@@ -89,16 +93,22 @@ def parse_config(raw: bytes, base_dir: str) -> ConfigFile:
     entries = doc["model_config_list"]
     if not isinstance(entries, list):
         raise ConfigError("model_config_list: must be an array")
-    models = tuple(_model_entry(e, i, base_dir) for i, e in enumerate(entries))
+    models: list[ModelConfig] = []
+    skipped: list[str] = []
+    for index, entry in enumerate(entries):
+        try:
+            models.append(_model_entry(entry, index, base_dir))
+        except EntryError as err:
+            skipped.append(str(err))
     _check_unique_names(models)
     digest = hashlib.md5(raw).hexdigest()
-    return ConfigFile(models, _monitoring(doc.get("monitoring")), digest)
+    return ConfigFile(tuple(models), _monitoring(doc.get("monitoring")), digest, tuple(skipped))
 
 
 def resolve_base_path(base_path: str, base_dir: str, key: str) -> str:
     """Reject ``..`` components; make local relative paths absolute against ``base_dir``."""
     if ".." in base_path.replace("\\", "/").split("/"):
-        raise ConfigError(f"{key}: Path {base_path} escape with .. is forbidden.")
+        raise EntryError(f"{key}: Path {base_path} escape with .. is forbidden.")
     if base_path.startswith(_REMOTE_SCHEMES):
         return base_path
     return os.path.normpath(os.path.join(base_dir, base_path))
@@ -166,7 +176,7 @@ def _reject_unsupported(cfg: dict, where: str) -> None:
             raise ConfigError(f"{where}.{key}: is not supported by ovms-py")
 
 
-def _check_unique_names(models: tuple[ModelConfig, ...]) -> None:
+def _check_unique_names(models: list[ModelConfig]) -> None:
     seen: set[str] = set()
     for model in models:
         if model.name in seen:

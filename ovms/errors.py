@@ -128,3 +128,8 @@ class OvmsError(Exception):
 
 class ConfigError(Exception):
     """An invalid setting, CLI flag or config.json; the text names the offending key."""
+
+
+class EntryError(ConfigError):
+    """A value OVMS's schema accepts but the model cannot use (a malformed shape string, ".." in a
+    path, too many infer requests): in config.json only that model entry is skipped, as in OVMS."""

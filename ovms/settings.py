@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ovms.errors import ConfigError
+from ovms.errors import ConfigError, EntryError
 from ovms.scheduler.batching import BatchingConfig
 from ovms.types import Dim
 
@@ -97,7 +97,7 @@ def parse_dim(text: str, key: str) -> Dim:
             raise ValueError
         return value
     except ValueError:
-        raise ConfigError(f"{key}: invalid dimension '{text}'") from None
+        raise EntryError(f"{key}: invalid dimension '{text}'") from None
 
 
 def parse_shape(value: object, key: str) -> tuple[Dim, ...]:
@@ -108,7 +108,7 @@ def parse_shape(value: object, key: str) -> tuple[Dim, ...]:
         raise ConfigError(f"{key}: shape must be a string like (1,3,224,224)")
     match = _SHAPE_RE.match(value.strip())
     if not match:
-        raise ConfigError(f"{key}: invalid shape format '{value}'")
+        raise EntryError(f"{key}: invalid shape format '{value}'")
     body = match.group(1).strip()
     return tuple(parse_dim(d, key) for d in body.split(",")) if body else ()
 
@@ -122,7 +122,7 @@ def parse_shape_param(value: object, key: str = "shape") -> dict[str, tuple[Dim,
             raise ConfigError(f"{key}: ANONYMOUS_INPUT_NAME is not allowed as an input name")
         return {name: parse_shape(s, f"{key}.{name}") for name, s in value.items()}
     if value == "auto":
-        raise ConfigError(f"{key}: 'auto' is not supported; use -1 or min:max dimensions")
+        raise EntryError(f"{key}: 'auto' is not supported; use -1 or min:max dimensions")
     return {"": parse_shape(value, key)}
 
 
@@ -131,7 +131,7 @@ def parse_batch_size(value: object, key: str = "batch_size") -> Dim | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ConfigError(f"{key}: must be an integer or a string")
     if value == "auto":
-        raise ConfigError(f"{key}: 'auto' is not supported; use -1 or a min:max range")
+        raise EntryError(f"{key}: 'auto' is not supported; use -1 or a min:max range")
     dim = parse_dim(str(value), key)
     return None if dim == 0 else dim
 
@@ -188,7 +188,7 @@ def parse_nireq(value: object, key: str = "nireq") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{key}: must be an integer >= 0")
     if value > MAX_NIREQ:
-        raise ConfigError(f"{key}: Nireq parameter too high - Max: {MAX_NIREQ}")
+        raise EntryError(f"{key}: Nireq parameter too high - Max: {MAX_NIREQ}")
     return value
 
 

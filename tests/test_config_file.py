@@ -35,9 +35,9 @@ def test_remote_paths_kept():
         ({}, "model_config_list"),
         ({"model_config_list": [], "extra": 1}, "unknown key 'extra'"),
         ({"model_config_list": [entry(nireq=-1)]}, "nireq"),
+        ({"model_config_list": [entry(shape=5)]}, "shape must be a string"),
         ({"model_config_list": [entry(colour="red")]}, "unknown key 'colour'"),
         ({"model_config_list": [{"config": {"base_path": "/m"}}]}, "name"),
-        ({"model_config_list": [entry(base_path="../x")]}, "escape with .. is forbidden"),
         ({"model_config_list": [entry(), entry()]}, "duplicated model name"),
         ({"model_config_list": [entry(stateful=True)]}, "Stateful model config parameter"),
         ({"model_config_list": [], "pipeline_config_list": []}, "not supported"),
@@ -60,3 +60,13 @@ def test_not_json_and_missing_file(tmp_path):
 def test_monitoring_section():
     cfg = parse({"model_config_list": [], "monitoring": {"metrics": {"enable": True, "metrics_list": ["a"]}}})
     assert cfg.monitoring is not None and cfg.monitoring.metrics_list == ("a",)
+
+
+def test_an_unusable_value_skips_only_its_entry():
+    cfg = parse({"model_config_list": [
+        entry(name="a", shape="(1,x)"), entry(name="b", base_path="../up"), entry(name="c", batch_size="abc"),
+        entry(name="d", nireq=100_001), entry(name="ok"),
+    ]})
+    assert [m.name for m in cfg.models] == ["ok"]
+    assert len(cfg.skipped) == 4 and "escape with .. is forbidden" in cfg.skipped[1]
+    assert "Nireq parameter too high" in cfg.skipped[3]

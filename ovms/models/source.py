@@ -33,6 +33,7 @@ class ConfigSource:
         """Serve the start-up configuration (already validated by the CLI)."""
         if config is not None:
             self._digest = config.digest
+            _log_skipped(config)
             changes = await self._manager.apply(config.models)
         elif self._single is not None:
             changes = await self._manager.apply([self._single])
@@ -56,12 +57,14 @@ class ConfigSource:
             config = await self._read()
             if config.digest != self._digest or (self._failed and not quiet):
                 log.info("Configuration file %s changed, applying it", self._path)
+                _log_skipped(config)
                 changes = await self._manager.apply(config.models)
-                self._digest, applied, self._failed = config.digest, True, changes.problems
+                failed = changes.problems or bool(config.skipped)
+                self._digest, applied, self._failed = config.digest, True, failed
         changes.merge(await self._manager.rescan(retry_failed=not quiet and not applied))
         if changes or not quiet:
             log.info("Configuration reload: %s", changes.describe())
-        if changes.problems and not quiet:
+        if (changes.problems or (applied and self._failed)) and not quiet:
             raise OvmsError(Status.CONFIG_RELOAD_FAILED if applied else Status.MODEL_RELOAD_FAILED)
         return bool(changes)
 
@@ -87,3 +90,8 @@ class ConfigSource:
                     raise OvmsError(status) from None
                 await asyncio.sleep(READ_RETRY_DELAY)
         raise AssertionError("unreachable")
+
+
+def _log_skipped(config: ConfigFile) -> None:
+    for message in config.skipped:
+        log.error("Model entry skipped, the other models are served: %s", message)

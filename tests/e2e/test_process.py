@@ -69,7 +69,8 @@ def test_one_bad_model_does_not_stop_the_others(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(
         '{"model_config_list": [{"config": {"name": "good", "base_path": "good"}},'
-        ' {"config": {"name": "bad", "base_path": "bad"}}]}'
+        ' {"config": {"name": "bad", "base_path": "bad"}},'
+        ' {"config": {"name": "odd", "base_path": "good", "shape": "(1,x)"}}]}'
     )
     daemon = start_daemon(["--config_path", str(config)], tmp_path)
     try:
@@ -78,6 +79,8 @@ def test_one_bad_model_does_not_stop_the_others(tmp_path):
         bad = httpx.get(f"{daemon.rest_url}/v1/models/bad", timeout=30).json()["model_version_status"][0]
         assert bad["state"] == "LOADING" and bad["status"]["error_code"] == "UNKNOWN"
         assert "Model bad version 1 failed to load" in daemon.log()
+        assert "Model entry skipped, the other models are served" in daemon.log()  # "odd": bad shape
+        assert httpx.get(f"{daemon.rest_url}/v1/models/odd", timeout=30).status_code == 404
     finally:
         assert daemon.stop() == 0
 
