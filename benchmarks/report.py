@@ -122,7 +122,7 @@ def table(cells: list[Cell], raw: dict[str, dict[str, Any]]) -> str:
             continue
         lines.append(f"{'raw':<7} {key:<15} {'openvino':<16} {limit['nireq']:>4} {limit['rps']:>9.1f} "
                      f"{limit['p50_ms']:>8.3f} {limit['p99_ms']:>8.3f} {'1.00':>6} {'-':>7}  "
-                     f"{'batch ' + str(limit['batch']):<20} {'-':>6}")
+                     f"{_raw_note(limit):<20} {'-':>6}")
         app = limit.get("benchmark_app", {})
         if "rps" in app:
             lines.append(f"{'raw':<7} {key:<15} {'benchmark_app':<16} {'-':>4} {app['rps']:>9.1f} "
@@ -138,6 +138,13 @@ def table(cells: list[Cell], raw: dict[str, dict[str, Any]]) -> str:
                      f"{_fmt(cell.x_raw, 3):>6} {_fmt(cell.x_floor, 3):>7}  {cpu:<20} {res.errors:>6}"
                      + (f"  {res.note}" if res.note else ""))
     return "\n".join(lines)
+
+
+def _raw_note(limit: dict[str, Any]) -> str:
+    note = f"batch {limit['batch']}"
+    if "cpu_other" in limit:
+        note += f", other {limit['cpu_other']:.0f}"
+    return note
 
 
 def target_lines(found: list[Target]) -> str:

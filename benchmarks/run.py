@@ -26,7 +26,7 @@ from typing import Any
 
 from benchmarks import loadgen, payloads
 from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
-from benchmarks.procstat import wait_quiet
+from benchmarks.procstat import CpuMeter, wait_quiet
 from benchmarks.report import Cell, add_ratios, table, target_lines, targets
 from benchmarks.servers import HOST, REPO, Server, start_daemon, start_floor
 
@@ -63,6 +63,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="wait up to SECONDS before each measurement until other processes are quiet")
     p.add_argument("--settle-threshold", type=float, default=15.0,
                    help="quiet: other processes use under this %% of one core")
+    p.add_argument("--retries", type=int, default=0,
+                   help="re-measure a cell up to N times while other processes used over --max-other")
+    p.add_argument("--max-other", type=float, default=25.0,
+                   help="%% of one core other processes may use during a cell before it is re-measured")
     p.add_argument("--workdir", type=Path, help="models, logs and results (default: a temp dir)")
     p.add_argument("--json", type=Path, help=f"results file (default: {DEFAULT_JSON.relative_to(REPO)})")
     args = p.parse_args(argv)
@@ -115,15 +119,24 @@ class Bench:
             command.append("--benchmark-app")
         if self.args.server_cpus:
             command = ["taskset", "-c", self.args.server_cpus, *command]
-        self.settle(None)
-        self.say(f"raw OpenVINO: {key} (batch {batch})")
-        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
-        if done.returncode != 0:
-            self.raw[key] = {"error": done.stderr[-2000:]}
-            self.say(f"  failed: {done.stderr[-500:]}")
-            return
-        self.raw[key] = json.loads(done.stdout.strip().splitlines()[-1])
-        self.say(f"  {self.raw[key]}")
+        best: dict[str, Any] | None = None
+        for attempt in range(1 + self.args.retries):
+            self.settle(None)
+            self.say(f"raw OpenVINO: {key} (batch {batch})" + (f", retry {attempt}" if attempt else ""))
+            meter = CpuMeter(None)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+            other = meter.split().other
+            if done.returncode != 0:
+                self.raw[key] = {"error": done.stderr[-2000:]}
+                self.say(f"  failed: {done.stderr[-500:]}")
+                return
+            result = {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu_other": other}
+            self.say(f"  {result}")
+            if best is None or other < best["cpu_other"]:
+                best = result
+            if other <= self.args.max_other:
+                break
+        self.raw[key] = best
 
     # -- cells ----------------------------------------------------------------------------------
     def drive(self, kind: str, server: Server, model: Model, protocol: str, levels: list[int],
@@ -144,17 +157,31 @@ class Bench:
         size = len((expect or response).body)
         for level in levels:
             spec = loadgen.LoadSpec(level, duration, self.args.warmup, self.args.loadgen_cpus)
-            cell = Cell(kind, model.name, protocol, level)
-            self.settle(server.pid)
-            try:
-                cell.result = loadgen.run(payload, HOST, port, spec, size, server.pid)
-            except Exception as err:  # noqa: BLE001
-                cell.error = str(err)
+            cell = self.measure(kind, model, protocol, level, payload, port, spec, size, server.pid)
             self.cells.append(cell)
+
+    def measure(self, kind: str, model: Model, protocol: str, level: int, payload: payloads.Payload,
+                port: int, spec: loadgen.LoadSpec, size: int, pid: int) -> Cell:
+        """One cell; re-measured (--retries) while other processes took over --max-other % CPU."""
+        best = Cell(kind, model.name, protocol, level)
+        for attempt in range(1 + self.args.retries):
+            cell = Cell(kind, model.name, protocol, level)
+            self.settle(pid)
+            try:
+                cell.result = loadgen.run(payload, HOST, port, spec, size, pid)
+            except Exception as err:  # noqa: BLE001 - recorded in the cell, the run goes on
+                cell.error = str(err)
             res = cell.result
-            self.say(f"{kind} {model.name} {protocol} c{level}: "
-                     + (f"{res.rps:.1f} req/s p50 {res.p50_ms} ms p99 {res.p99_ms} ms errors {res.errors} "
-                        f"cpu {res.cpu.server}/{res.cpu.loadgen}/{res.cpu.other}" if res else cell.error[:300]))
+            self.say(f"{kind} {model.name} {protocol} c{level}" + (f" (retry {attempt})" if attempt else "")
+                     + ": " + (f"{res.rps:.1f} req/s p50 {res.p50_ms} ms p99 {res.p99_ms} ms errors {res.errors} "
+                               f"cpu {res.cpu.server}/{res.cpu.loadgen}/{res.cpu.other}" if res else cell.error[:300]))
+            if res is None:
+                return cell
+            if best.result is None or res.cpu.other < best.result.cpu.other:
+                best = cell
+            if res.cpu.other <= self.args.max_other:
+                break
+        return best
 
     def run(self) -> dict[str, Any]:
         args = self.args
