@@ -27,7 +27,7 @@ from typing import Any
 from benchmarks import loadgen, payloads
 from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
 from benchmarks.procstat import CpuMeter, wait_quiet
-from benchmarks.report import Cell, add_ratios, table, target_lines, targets
+from benchmarks.report import Cell, Target, add_ratios, table, target_lines, targets
 from benchmarks.servers import HOST, REPO, Server, start_daemon, start_floor
 
 DEFAULT_JSON = REPO / "benchmarks" / "results" / "latest.json"
@@ -183,7 +183,8 @@ class Bench:
                 break
         return best
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> list[Target]:
+        """Measure everything; returns the targets (cells and limits are on ``self``)."""
         args = self.args
         names = _names(args.models)
         batching = None
@@ -211,9 +212,8 @@ class Bench:
         if args.floors and "tiny" in models:
             self.run_floors(models["tiny"])
         add_ratios(self.cells, self.raw)
-        found = targets(self.cells, self.raw, args.batch_protocol, max(_ints(args.batch_concurrency)),
-                        args.queue_delay_us)
-        return self.results(found)
+        return targets(self.cells, self.raw, args.batch_protocol, max(_ints(args.batch_concurrency)),
+                       args.queue_delay_us)
 
     def run_floors(self, tiny: Model) -> None:
         for protocol in self.protocols:
@@ -226,7 +226,8 @@ class Bench:
                 self.drive("floor", floor, tiny, protocol, _ints(self.args.concurrency), self.args.duration,
                            expect=response)
 
-    def results(self, found) -> dict[str, Any]:
+    def results(self, found: list[Target]) -> dict[str, Any]:
+        """Everything of the run, for the JSON file."""
         return {
             "command": " ".join(["python -m benchmarks", *sys.argv[1:]]),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -238,7 +239,6 @@ class Bench:
             "cells": [cell.as_dict() for cell in self.cells],
             "targets": [{"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most,
                          "met": t.met, "detail": t.detail} for t in found],
-            "_found": found,
         }
 
 
@@ -262,15 +262,14 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         bench = Bench(args, workdir)
-        results = bench.run()
-        found = results.pop("_found")
+        found = bench.run()
         print()
         print(table(bench.cells, bench.raw))
         print()
         print(target_lines(found))
         out = args.json or DEFAULT_JSON
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2, default=str))
+        out.write_text(json.dumps(bench.results(found), indent=2, default=str))
         print(f"\nJSON: {out}")
     failed = [c for c in bench.cells if c.result is None]
     return 1 if failed else 0
