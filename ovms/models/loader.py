@@ -140,12 +140,21 @@ def _prop(value: object) -> object:
 
 
 def _nireq(compiled: ov.CompiledModel, config: ModelConfig) -> int:
+    """``nireq``, or for 0 twice OpenVINO's optimal number.
+
+    OVMS uses the optimal number itself (one request per stream). Here results travel back
+    through the event loop before a request can be reused, so with one request per stream each
+    stream idles for that hand-over; a second, staged request per stream keeps it busy (measured
+    through the core with 8 concurrent callers on the [1,10] demo model, LATENCY's one stream,
+    four interleaved runs each: median ~4.8k inferences/s with 1 request, ~6.6k with 2).
+    Latency is unchanged: a staged request only waits where it would have queued anyway.
+    """
     if config.nireq:
         return config.nireq
     try:
-        return max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        return 2 * max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
     except RuntimeError:
-        return 1
+        return 2
 
 
 def _streams(compiled: ov.CompiledModel) -> int:

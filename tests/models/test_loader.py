@@ -18,11 +18,11 @@ def files(tmp_path_factory):
     return find_model_files(str(folder))
 
 
-def test_explicit_and_optimal_nireq(files):
+def test_explicit_nireq_and_twice_the_optimal_by_default(files):
     core = ov.Core()
     assert load_model(core, files, ModelConfig("m", "/x", nireq=3), 1).nireq == 3
     auto = load_model(core, files, ModelConfig("m", "/x"), 1)
-    assert auto.nireq == int(auto.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    assert auto.nireq == 2 * int(auto.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
 
 
 def test_latency_hint_is_the_default_and_user_config_wins(files):
