@@ -231,6 +231,7 @@ class Bench:
         return {
             "command": " ".join(["python -m benchmarks", *sys.argv[1:]]),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "commit": _commit(),
             "machine": {"cpus": os.cpu_count(), "processor": _cpu_name(), "python": platform.python_version(),
                         "loadavg_end": os.getloadavg()},
             "tools": loadgen.tool_versions(),
@@ -240,6 +241,16 @@ class Bench:
             "targets": [{"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most,
                          "met": t.met, "detail": t.detail} for t in found],
         }
+
+
+def _commit() -> str:
+    """The measured code: HEAD, with "+dirty" when the working tree has changes."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "") if head else ""
 
 
 def _cpu_name() -> str:
