@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -109,21 +110,22 @@ class Bench:
             self.say(f"  waited {waited} s for other processes to quiet down (now {load}% of a core)")
 
     # -- raw OpenVINO -------------------------------------------------------------------------
-    def measure_raw(self, key: str, model: Model, batch: int, bound: int) -> None:
+    def measure_raw(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int) -> None:
+        """Raw OpenVINO for ``model`` (``idle_pid``: the idle daemon, not counted as other load)."""
         shape = (batch, *model.shape[1:])
         command = [sys.executable, "-m", "benchmarks.raw_openvino", str(model.xml),
                    "--shape", ",".join(map(str, shape)), "--duration", str(self.args.raw_duration),
                    "--warmup", "1" if self.args.warmup else "0.2", "--plugin-config", json.dumps(self.plugin_config),
-                   "--bound", str(bound)]
+                   "--bound", str(bound), "--nireq", str(nireq)]
         if self.args.benchmark_app and not bound and model.name in MODEL_NAMES:
             command.append("--benchmark-app")
         if self.args.server_cpus:
             command = ["taskset", "-c", self.args.server_cpus, *command]
         best: dict[str, Any] | None = None
         for attempt in range(1 + self.args.retries):
-            self.settle(None)
+            self.settle(idle_pid)
             self.say(f"raw OpenVINO: {key} (batch {batch})" + (f", retry {attempt}" if attempt else ""))
-            meter = CpuMeter(None)
+            meter = CpuMeter(idle_pid)
             done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
             other = meter.split().other
             if done.returncode != 0:
@@ -192,15 +194,17 @@ class Bench:
             batching = Batching(args.max_batch_size, args.queue_delay_us, args.matmul_depth, args.matmul_width)
         self.say(f"building models in {self.workdir / 'models'}")
         models = build(self.workdir / "models", names, batching)
-        for name in names:
-            self.measure_raw(name, models[name], 1, 0)
-        if batching:
-            self.measure_raw("matmul_b1", models["matmul"], 1, 0)
-            self.measure_raw("matmul_bmax", models["matmul_batched"], batching.max_batch_size,
-                             batching.max_batch_size)
         config = write_config(self.workdir / "config.json", models, self.plugin_config)
         self.say("starting the daemon")
         with start_daemon(config, self.workdir, args.server_cpus) as daemon:
+            # The limits run while the daemon idles, with the nireq it chose for each model.
+            nireqs = daemon_nireqs(daemon.log.read_text(errors="replace"))
+            for name in names:
+                self.measure_raw(name, models[name], 1, 0, nireqs.get(name, 0), daemon.pid)
+            if batching:
+                self.measure_raw("matmul_b1", models["matmul"], 1, 0, nireqs.get("matmul", 0), daemon.pid)
+                self.measure_raw("matmul_bmax", models["matmul_batched"], batching.max_batch_size,
+                                 batching.max_batch_size, nireqs.get("matmul_batched", 0), daemon.pid)
             for name in names:
                 duration = args.resnet_duration if name == "resnet" else args.duration
                 for protocol in self.protocols:
@@ -241,6 +245,11 @@ class Bench:
             "targets": [{"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most,
                          "met": t.met, "detail": t.detail} for t in found],
         }
+
+
+def daemon_nireqs(log: str) -> dict[str, int]:
+    """nireq per model, from the daemon's "Model NAME version V loaded: nireq N" log lines."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"Model (\S+) version \d+ loaded: nireq (\d+)", log)}
 
 
 def _commit() -> str:
