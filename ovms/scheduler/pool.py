@@ -5,12 +5,26 @@ OpenVINO runs each request on its own threads without the GIL. We keep our own p
 caller while every job is busy, which would block the loop. Completion callbacks run on OpenVINO
 threads; they copy the outputs (the request's buffers are reused by the next job) and hand the
 result to the loop with ``call_soon_threadsafe``.
+
+Two OpenVINO behaviours shape this module:
+
+- An inference that fails after it started (a data-dependent shape, say) never calls the Python
+  callback: the bindings rethrow the error on the worker thread instead. A watchdog on the loop
+  therefore asks long-running requests with ``wait_for(0)``, which raises that error.
+- Destroying an ``InferRequest`` (or its compiled model) on one of its own worker threads
+  deadlocks that thread, and with it every later inference of the model. The last reference to a
+  pool can be dropped on such a thread (its completion callback, or a garbage collection there), so
+  a dying pool hands its OpenVINO objects to a reaper thread of ours to destroy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import sys
+import threading
+import time
 import weakref
 from collections.abc import Callable
 
@@ -21,27 +35,36 @@ log = logging.getLogger(__name__)
 
 Outputs = list[np.ndarray]
 Done = Callable[[Outputs | None, BaseException | None], None]
+WATCH_INTERVAL = 0.05  # seconds between checks for inferences that failed without a callback
 
 
 class InferPool:
     """``nireq`` infer requests of one compiled model; one job per request at a time.
 
     Thread-safety: every method must be called on the owning event loop. ``done`` callbacks run on
-    the loop, after the request is back in the pool.
+    the loop, after the request is back in the pool, exactly once per ``start``.
     """
 
     def __init__(self, compiled: ov.CompiledModel, nireq: int) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._compiled = compiled  # destroyed by the reaper with the requests, never on its own workers
         self._requests = [compiled.create_infer_request() for _ in range(nireq)]
         self._callbacks: list[Done | None] = [None] * nireq
         self._inputs: list[object] = [None] * nireq
+        self._started = [0.0] * nireq
         self._idle = list(range(nireq))
         self._outputs = len(compiled.outputs)
+        self._watchdog: asyncio.TimerHandle | None = None
         # The callback must not hold the pool: OpenVINO keeps it alive from C++, where Python's
         # collector cannot see the cycle, and no retired version would ever be freed.
-        me = weakref.ref(self)
         for index, request in enumerate(self._requests):
-            request.set_callback(_on_done, (me, index))
+            request.set_callback(_on_done, (weakref.ref(self), index))
+
+    def __del__(self) -> None:
+        # Off the loop's thread this may be an OpenVINO worker: destroy the OpenVINO objects elsewhere.
+        if threading.get_ident() != getattr(self, "_loop_thread", None) and not sys.is_finalizing():
+            _REAPER.bury(getattr(self, "_requests", None), getattr(self, "_compiled", None))
 
     @property
     def size(self) -> int:
@@ -62,28 +85,53 @@ class InferPool:
         index = self._idle.pop()
         self._callbacks[index] = done
         self._inputs[index] = inputs
+        self._started[index] = time.monotonic()
         try:
             self._requests[index].start_async(inputs, share_inputs=True)
         except Exception as err:  # OpenVINO raises RuntimeError/TypeError for bad tensors
             self._finish(index, None, err)
+            return
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_later(WATCH_INTERVAL, self._watch)
 
     def on_done(self, index: int) -> None:
-        """Completion on an OpenVINO thread: copy outputs out of the reusable buffers, hand over."""
+        """Completion on an OpenVINO thread: copy outputs out of the reusable buffers, hand over.
+
+        Never raises: an exception here would escape into OpenVINO's worker thread.
+        """
         request = self._requests[index]
         try:
             outputs = [request.get_output_tensor(i).data.copy() for i in range(self._outputs)]
             error = None
         except Exception as err:
             outputs, error = None, err
-        self._loop.call_soon_threadsafe(self._finish, index, outputs, error)
+        try:
+            self._loop.call_soon_threadsafe(self._finish, index, outputs, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            log.debug("Inference finished after its event loop closed")
+
+    def _watch(self) -> None:
+        """Fail requests whose inference raised on the worker thread (no callback will come)."""
+        self._watchdog = None
+        overdue = time.monotonic() - WATCH_INTERVAL
+        for index, request in enumerate(self._requests):
+            if self._callbacks[index] is None or self._started[index] > overdue:
+                continue
+            try:
+                request.wait_for(0)
+            except Exception as err:
+                self._finish(index, None, err)
+        if self.active():
+            self._watchdog = self._loop.call_later(WATCH_INTERVAL, self._watch)
 
     def _finish(self, index: int, outputs: Outputs | None, error: BaseException | None) -> None:
         done = self._callbacks[index]
+        if done is None:  # already finished (never expected; guards the idle list)
+            return
         self._callbacks[index] = None
         self._inputs[index] = None
         self._idle.append(index)
-        if done is not None:
-            done(outputs, error)
+        done(outputs, error)
 
 
 def _on_done(userdata: tuple[weakref.ref[InferPool], int]) -> None:
@@ -91,3 +139,32 @@ def _on_done(userdata: tuple[weakref.ref[InferPool], int]) -> None:
     pool = pool_ref()
     if pool is not None:
         pool.on_done(index)
+
+
+class _Reaper:
+    """A daemon thread that drops references handed to it, so destructors run on it."""
+
+    def __init__(self) -> None:
+        self._graves: queue.SimpleQueue[tuple[object, ...]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def bury(self, *objects: object) -> None:
+        self._graves.put(objects)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._start()
+
+    def _start(self) -> None:
+        thread = threading.Thread(target=self._run, name="ovms-reaper", daemon=True)
+        thread.start()
+        self._thread = thread
+
+    def _run(self) -> None:
+        while True:
+            objects = self._graves.get()
+            del objects  # the destructors (InferRequest waits for its job) run here
+
+
+_REAPER = _Reaper()

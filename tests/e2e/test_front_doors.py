@@ -6,6 +6,7 @@ import grpc
 import httpx
 import numpy as np
 import tritonclient.grpc as tgrpc
+import tritonclient.utils as tritonclient_errors
 from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
@@ -59,3 +60,52 @@ def kserve_rest(daemon, inputs):
                        for k, v in inputs.items()]}
     out = httpx.post(f"{daemon.rest_url}/v2/models/add_sub/infer", json=body, timeout=30).json()["outputs"]
     return {o["name"]: np.asarray(o["data"], np.float32).reshape(o["shape"]) for o in out}
+
+
+def test_an_inference_that_fails_after_it_started_is_answered_on_every_door(daemon, specs):
+    """Reshaping 10 values to 3x5 fails inside OpenVINO, not in validation: every front door answers
+    OVMS's internal inference error, at once, and the model keeps serving.
+
+    Each door sends a different bad shape: OpenVINO's CPU plugin (2026.4) answers a repeat of the
+    previous failed shape values with the last good result (its Reshape skips shape inference for
+    values it has seen; upstream openvino#21051 is that family), which is not ours to test.
+    """
+    x, good = np.arange(10, dtype=np.float32), np.array([2, 5], np.int64)
+    bad = np.array([3, 5], np.int64)
+    with grpc.insecure_channel(daemon.grpc_url) as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        try:
+            stub.Predict(reshape_request(x, bad), timeout=10)
+            raise AssertionError("the failing inference was answered OK")
+        except grpc.RpcError as err:
+            assert (err.code(), err.details()) == (grpc.StatusCode.INTERNAL, "Internal inference error")
+        response = stub.Predict(reshape_request(x, good), timeout=10)
+    y = np.frombuffer(response.outputs["y"].tensor_content, np.float32).reshape(2, 5)
+    np.testing.assert_array_equal(y, specs["reshape"][1].expected({"x": x, "shape": good})["y"])
+    rest = httpx.post(f"{daemon.rest_url}/v1/models/reshape:predict",
+                      json={"inputs": {"x": x.tolist(), "shape": [4, 5]}}, timeout=10)
+    assert (rest.status_code, rest.json()) == (500, {"error": "Internal inference error"})
+    client = tgrpc.InferenceServerClient(daemon.grpc_url)
+    tensors = [tgrpc.InferInput("x", [10], "FP32"), tgrpc.InferInput("shape", [2], "INT64")]
+    tensors[0].set_data_from_numpy(x)
+    tensors[1].set_data_from_numpy(np.array([3, 4], np.int64))
+    try:
+        client.infer("reshape", tensors, client_timeout=10)
+        raise AssertionError("the failing inference was answered OK")
+    except tritonclient_errors.InferenceServerException as err:
+        assert err.status() == "StatusCode.INTERNAL" and err.message() == "Internal inference error"
+    finally:
+        client.close()
+    body = {"inputs": [{"name": "x", "shape": [10], "datatype": "FP32", "data": x.tolist()},
+                       {"name": "shape", "shape": [2], "datatype": "INT64", "data": [6, 5]}]}
+    rest = httpx.post(f"{daemon.rest_url}/v2/models/reshape/infer", json=body, timeout=10)
+    assert (rest.status_code, rest.json()) == (500, {"error": "Internal inference error"})
+
+
+def reshape_request(x, shape):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "reshape"
+    for name, value, dtype in (("x", x, types_pb2.DT_FLOAT), ("shape", shape, types_pb2.DT_INT64)):
+        request.inputs[name].CopyFrom(tensor_pb2.TensorProto(
+            dtype=dtype, tensor_shape={"dim": [{"size": d} for d in value.shape]}, tensor_content=value.tobytes()))
+    return request

@@ -6,7 +6,14 @@ numpy reference of the outputs. TensorFlow is imported only when a TF builder is
 """
 
 from .broken import build_broken_ir, build_broken_onnx, build_empty_version, write_mapping_config
-from .ir import build_add_sub_ir, build_batched_ir, build_dummy_ir, build_dynamic_ir, build_typed_ir
+from .ir import (
+    build_add_sub_ir,
+    build_batched_ir,
+    build_dummy_ir,
+    build_dynamic_ir,
+    build_reshape_ir,
+    build_typed_ir,
+)
 from .onnx_models import build_add_sub_onnx, build_dummy_onnx
 from .paddle import build_dummy_paddle
 from .resnet import build_resnet50_ir
@@ -37,6 +44,7 @@ __all__ = [
     "build_dummy_tflite",
     "build_dynamic_ir",
     "build_empty_version",
+    "build_reshape_ir",
     "build_resnet50_ir",
     "build_slow_ir",
     "build_typed_ir",

@@ -73,3 +73,22 @@ def build_dynamic_ir(version_dir: Path) -> ModelSpec:
         return {"y": inputs["x"] * np.float32(2.0)}
 
     return ModelSpec("ir", version_dir, xml, (inp,), (TensorSpec("y", (-1, -1), "float32"),), reference)
+
+
+def build_reshape_ir(version_dir: Path) -> ModelSpec:
+    """Data-dependent shape: "y" = "x" [-1] FP32 reshaped to "shape" [2] I64.
+
+    A "shape" whose product differs from x's size fails inside inference, after the request has
+    started: OpenVINO reports such errors asynchronously.
+    """
+    x_spec, shape_spec = TensorSpec("x", (-1,), "float32"), TensorSpec("shape", (2,), "int64")
+    x, shape = parameter(x_spec), parameter(shape_spec)
+    reshaped = ops.reshape(x, shape, special_zero=False, name="reshape")
+    model = ov.Model([result(reshaped, "y")], [x, shape], "reshape")
+    xml = save_ir(model, version_dir)
+
+    def reference(inputs: Mapping[str, np.ndarray]) -> Arrays:
+        return {"y": inputs["x"].reshape(tuple(inputs["shape"]))}
+
+    return ModelSpec("ir", version_dir, xml, (x_spec, shape_spec), (TensorSpec("y", (-1, -1), "float32"),),
+                     reference)
