@@ -80,15 +80,20 @@ class InferPool:
     def start(self, inputs: dict[int, np.ndarray], done: Done) -> None:
         """Run ``inputs`` on an idle request (caller checked ``idle()``); ``done`` gets the result.
 
-        Inputs are shared with OpenVINO (no copy) and kept alive until completion.
+        Inputs (keyed by input port, dtypes as the model's) are shared with OpenVINO where it can
+        (see :func:`to_tensor`) and kept alive until completion.
         """
         index = self._idle.pop()
         self._callbacks[index] = done
         self._inputs[index] = inputs
         self._started[index] = time.monotonic()
+        request = self._requests[index]
         try:
-            self._requests[index].start_async(inputs, share_inputs=True)
-        except Exception as err:  # OpenVINO raises RuntimeError/TypeError for bad tensors
+            # Not start_async(dict): its per-input dispatch costs the loop ~25 us more per request.
+            for port, array in inputs.items():
+                request.set_input_tensor(port, to_tensor(array))
+            request.start_async()
+        except Exception as err:  # OpenVINO raises RuntimeError/TypeError/ValueError for bad tensors
             self._finish(index, None, err)
             return
         if self._watchdog is None:
@@ -132,6 +137,20 @@ class InferPool:
         self._inputs[index] = None
         self._idle.append(index)
         done(outputs, error)
+
+
+def to_tensor(array: np.ndarray) -> ov.Tensor:
+    """An OpenVINO tensor of ``array``: over its memory when OpenVINO allows, else a copy.
+
+    OpenVINO shares writeable C-contiguous arrays only; read-only ones (views of a gRPC payload)
+    are copied, once. Strings (object arrays of bytes or str) become a string tensor of bytes.
+    """
+    if array.dtype == object:
+        flat = [v if isinstance(v, bytes) else str(v).encode() for v in array.flat]
+        return ov.Tensor(np.array(flat, dtype=np.bytes_).reshape(array.shape))
+    if array.flags.writeable and array.flags.c_contiguous:
+        return ov.Tensor(array, shared_memory=True)
+    return ov.Tensor(np.ascontiguousarray(array))
 
 
 def _on_done(userdata: tuple[weakref.ref[InferPool], int]) -> None:

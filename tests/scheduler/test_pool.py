@@ -10,7 +10,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
-from ovms.scheduler.pool import InferPool
+from ovms.scheduler.pool import InferPool, to_tensor
 from tests import modelfactory as mf
 
 
@@ -95,3 +95,17 @@ def test_a_pool_dropped_on_its_own_callback_thread_leaves_the_model_working(tmp_
     request.start_async({0: np.ones((1, 10), np.float32)})
     assert request.wait_for(10_000), "the model's worker thread is deadlocked"
     np.testing.assert_array_equal(request.get_output_tensor(0).data, np.full((1, 10), 2.0, np.float32))
+
+
+def test_to_tensor_shares_what_it_can_and_copies_the_rest():
+    writeable = np.arange(6, dtype=np.float32).reshape(2, 3)
+    shared = to_tensor(writeable)
+    writeable[0, 0] = 42.0
+    assert shared.data[0, 0] == 42.0  # the same memory
+    read_only = np.frombuffer(np.arange(6, dtype=np.float32).tobytes(), np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(to_tensor(read_only).data, read_only)
+    strided = np.arange(12, dtype=np.float32).reshape(3, 4).T
+    np.testing.assert_array_equal(to_tensor(strided).data, strided)
+    strings = to_tensor(np.array([[b"ab", "c\u00e9"]], dtype=object))
+    assert strings.element_type == ov.Type.string and list(strings.shape) == [1, 2]
+    assert strings.str_data.tolist() == [["ab", "c\u00e9"]]
