@@ -26,6 +26,7 @@ def build_repository(root: Path) -> dict[str, dict[int, mf.ModelSpec]]:
         "int32": {1: mf.build_typed_ir(root / "int32/1", "int32", increment=3)},
         "fp64": {1: mf.build_typed_ir(root / "fp64/1", "float64", increment=0.5)},
         "reshape": {1: mf.build_reshape_ir(root / "reshape/1")},
+        "strings": {1: mf.build_strings_ir(root / "strings/1")},
     }
     mf.build_broken_ir(root / "broken/1")
     mf.build_empty_version(root / "empty/1")

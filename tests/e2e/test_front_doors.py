@@ -109,3 +109,31 @@ def reshape_request(x, shape):
         request.inputs[name].CopyFrom(tensor_pb2.TensorProto(
             dtype=dtype, tensor_shape={"dim": [{"size": d} for d in value.shape]}, tensor_content=value.tobytes()))
     return request
+
+
+def test_string_tensors_round_trip_on_every_door(daemon):
+    """A STRING model (identity) gets the same bytes back through TFS and KServe, gRPC and REST."""
+    words = [b"ab", "c\u00e9".encode(), b"", b"x" * 300]
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "strings"
+    request.inputs["text"].CopyFrom(tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING, tensor_shape={"dim": [{"size": len(words)}]}, string_val=words))
+    with grpc.insecure_channel(daemon.grpc_url) as channel:
+        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=10)
+    assert response.outputs["text_out"].dtype == types_pb2.DT_STRING
+    assert list(response.outputs["text_out"].string_val) == words
+    client = tgrpc.InferenceServerClient(daemon.grpc_url)
+    tensor = tgrpc.InferInput("text", [len(words)], "BYTES")
+    tensor.set_data_from_numpy(np.array(words, dtype=object))
+    try:
+        assert client.infer("strings", [tensor], client_timeout=10).as_numpy("text_out").tolist() == words
+    finally:
+        client.close()
+    texts = [w.decode() for w in words]
+    rest = httpx.post(f"{daemon.rest_url}/v1/models/strings:predict", json={"instances": texts}, timeout=10)
+    assert rest.status_code == 200, rest.text
+    assert rest.json() == {"predictions": texts}
+    body = {"inputs": [{"name": "text", "shape": [len(texts)], "datatype": "BYTES", "data": texts}]}
+    rest = httpx.post(f"{daemon.rest_url}/v2/models/strings/infer", json=body, timeout=10)
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["outputs"][0]["data"] == texts

@@ -12,6 +12,7 @@ from .ir import (
     build_dummy_ir,
     build_dynamic_ir,
     build_reshape_ir,
+    build_strings_ir,
     build_typed_ir,
 )
 from .onnx_models import build_add_sub_onnx, build_dummy_onnx
@@ -46,6 +47,7 @@ __all__ = [
     "build_empty_version",
     "build_reshape_ir",
     "build_resnet50_ir",
+    "build_strings_ir",
     "build_slow_ir",
     "build_typed_ir",
     "write_mapping_config",

@@ -92,3 +92,19 @@ def build_reshape_ir(version_dir: Path) -> ModelSpec:
 
     return ModelSpec("ir", version_dir, xml, (x_spec, shape_spec), (TensorSpec("y", (-1, -1), "float32"),),
                      reference)
+
+
+def build_strings_ir(version_dir: Path) -> ModelSpec:
+    """String identity: output "text_out" = input "text" [-1] STRING (bytes in, the same bytes out)."""
+    text = ops.parameter([-1], ov.Type.string, name="text")
+    text.output(0).set_names({"text"})
+    # A Reshape between them: a Result straight on the Parameter would share its tensor names.
+    same = ops.reshape(text, constant([-1], "int64", "flat"), special_zero=False, name="flatten")
+    model = ov.Model([result(same, "text_out")], [text], "strings")
+    xml = save_ir(model, version_dir)
+
+    def reference(inputs: Mapping[str, np.ndarray]) -> Arrays:
+        return {"text_out": inputs["text"]}
+
+    return ModelSpec("ir", version_dir, xml, (TensorSpec("text", (-1,), "object"),),
+                     (TensorSpec("text_out", (-1,), "object"),), reference)
