@@ -54,7 +54,8 @@ class InferPool:
         self._inputs: list[object] = [None] * nireq
         self._started = [0.0] * nireq
         self._idle = list(range(nireq))
-        self._outputs = len(compiled.outputs)
+        # String outputs are read with bytes_data (a copy already): .data warns that it copies them.
+        self._string_outputs = tuple(o.get_element_type() == ov.Type.string for o in compiled.outputs)
         self._watchdog: asyncio.TimerHandle | None = None
         # The callback must not hold the pool: OpenVINO keeps it alive from C++, where Python's
         # collector cannot see the cycle, and no retired version would ever be freed.
@@ -106,7 +107,7 @@ class InferPool:
         """
         request = self._requests[index]
         try:
-            outputs = [request.get_output_tensor(i).data.copy() for i in range(self._outputs)]
+            outputs = [_output(request.get_output_tensor(i), text) for i, text in enumerate(self._string_outputs)]
             error = None
         except Exception as err:
             outputs, error = None, err
@@ -137,6 +138,11 @@ class InferPool:
         self._inputs[index] = None
         self._idle.append(index)
         done(outputs, error)
+
+
+def _output(tensor: ov.Tensor, text: bool) -> np.ndarray:
+    """A copy of an output tensor (the request reuses its buffers for the next job)."""
+    return tensor.bytes_data if text else tensor.data.copy()
 
 
 def to_tensor(array: np.ndarray) -> ov.Tensor:
