@@ -107,7 +107,8 @@ class InferPool:
         """
         request = self._requests[index]
         try:
-            outputs = [_output(request.get_output_tensor(i), text) for i, text in enumerate(self._string_outputs)]
+            outputs = [_output(request.get_output_tensor(i), text)
+                       for i, text in enumerate(self._string_outputs)]
             error = None
         except Exception as err:
             outputs, error = None, err
@@ -176,15 +177,10 @@ class _Reaper:
 
     def bury(self, *objects: object) -> None:
         self._graves.put(objects)
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._start()
-
-    def _start(self) -> None:
-        thread = threading.Thread(target=self._run, name="ovms-reaper", daemon=True)
-        thread.start()
-        self._thread = thread
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ovms-reaper", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
         while True:

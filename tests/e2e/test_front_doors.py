@@ -106,8 +106,9 @@ def reshape_request(x, shape):
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "reshape"
     for name, value, dtype in (("x", x, types_pb2.DT_FLOAT), ("shape", shape, types_pb2.DT_INT64)):
-        request.inputs[name].CopyFrom(tensor_pb2.TensorProto(
-            dtype=dtype, tensor_shape={"dim": [{"size": d} for d in value.shape]}, tensor_content=value.tobytes()))
+        shape_proto = {"dim": [{"size": d} for d in value.shape]}
+        request.inputs[name].CopyFrom(
+            tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape_proto, tensor_content=value.tobytes()))
     return request
 
 
