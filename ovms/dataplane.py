@@ -31,6 +31,7 @@ from ovms.types import (
     KSERVE_GRPC,
     KSERVE_REST,
     TFS_GRPC,
+    TFS_REST,
     Frontend,
     InferRequest,
     InferResponse,
@@ -75,7 +76,8 @@ class DataPlane:
         Waits (bounded) for a version that is still loading. Unknown model names raise
         MODEL_NAME_MISSING, except PIPELINE_DEFINITION_NAME_MISSING for TFS gRPC and
         MEDIAPIPE_DEFINITION_NAME_MISSING for KServe (OVMS's lookup fall-through texts). An input
-        keyed :data:`NONAMED_INPUT` goes to the model's only input (else INVALID_INPUT_FORMAT).
+        keyed :data:`NONAMED_INPUT` goes to the model's only input (else INVALID_INPUT_FORMAT). TF
+        Serving REST requests lose inputs the model does not have, as OVMS's parser drops them.
         """
         started = time.perf_counter()
         servable = None
@@ -83,7 +85,7 @@ class DataPlane:
             missing = _NAME_MISSING.get(request.frontend, Status.MODEL_NAME_MISSING)
             servable = await self._manager.servable(request.model_name, request.version, missing)
             meta = servable.metadata
-            inputs = validate_inputs(meta, _bind_nonamed(meta, request.inputs))
+            inputs = validate_inputs(meta, _known_inputs(meta, request))
             wanted = validate_outputs(meta, request.outputs)
             results = await servable.scheduler.submit(inputs, request.deadline)
         except BaseException as err:
@@ -173,6 +175,14 @@ class DataPlane:
         """Status of every model's versions, keyed by model name in sorted order."""
         models = self._manager.models
         return {name: models[name].statuses() for name in sorted(models)}
+
+
+def _known_inputs(meta: ModelMetadata, request: InferRequest) -> dict[str, InputTensor]:
+    inputs = _bind_nonamed(meta, request.inputs)
+    if request.frontend is not TFS_REST:
+        return inputs
+    names = {spec.name for spec in meta.inputs}
+    return {name: tensor for name, tensor in inputs.items() if name in names}
 
 
 def _bind_nonamed(meta: ModelMetadata, inputs: dict[str, InputTensor]) -> dict[str, InputTensor]:

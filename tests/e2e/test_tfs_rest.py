@@ -59,6 +59,19 @@ def test_predict_casts_json_numbers_to_model_precision(http):
     assert out == [[0.75] * 10]
 
 
+def test_inputs_the_model_does_not_have_are_dropped_as_ovms_does(http):
+    x = np.arange(10, dtype=np.float32).reshape(1, 10)
+    column = http.post("/v1/models/dummy:predict", json={"inputs": {"b": x.tolist(), "extra": [[1, 2]]}})
+    assert column.status_code == 200, column.text
+    np.testing.assert_array_equal(column.json()["outputs"], x + 2)
+    row = http.post("/v1/models/dummy/versions/1:predict", json={"instances": [{"b": x[0].tolist(), "extra": 7}]})
+    assert row.status_code == 200, row.text
+    np.testing.assert_array_equal(row.json()["predictions"], x + 1)
+    only_extra = http.post("/v1/models/dummy:predict", json={"inputs": {"extra": [[1.0]]}})
+    assert (only_extra.status_code, only_extra.json()) == (
+        400, {"error": "Invalid number of inputs - Expected: 1; Actual: 0"})
+
+
 def test_b64_binary_input_to_numeric_model_is_rejected_cleanly(http):
     payload = {"instances": [{"b64": base64.b64encode(b"abc").decode()}]}
     response = http.post("/v1/models/dummy:predict", json=payload)
