@@ -10,8 +10,6 @@ Responses put every output in ``raw_output_contents`` (BYTES length-prefixed the
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 
 from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
@@ -19,6 +17,7 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
     ModelInferRequest,
 )
 from ovms.errors import OvmsError, Status
+from ovms.strings import join_length_prefixed, split_length_prefixed
 from ovms.types import InputTensor, Precision
 
 _PRECISION_BY_DATATYPE: dict[str, Precision] = {
@@ -61,7 +60,6 @@ _CONTAINER_DTYPE: dict[str, np.dtype] = {
     "fp32_contents": np.dtype(np.float32),
     "fp64_contents": np.dtype(np.float64),
 }
-_LENGTH = struct.Struct("<I")
 
 
 def to_precision(datatype: str) -> Precision:
@@ -104,23 +102,11 @@ def to_values(contents: InferTensorContents, precision: Precision) -> np.ndarray
 
 
 def split_bytes(raw: bytes, name: str) -> np.ndarray:
-    """BYTES elements of a raw buffer (each preceded by a uint32 LE length) as an object array.
-
-    Strings are the one per-element loop on the request path: the lengths are sequential, so the
-    elements cannot be located without walking them.
-    """
-    elements: list[bytes] = []
-    offset, end = 0, len(raw)
-    view = memoryview(raw)
-    while offset < end:
-        if offset + 4 > end:
-            raise _bad_bytes(name)
-        (length,) = _LENGTH.unpack_from(raw, offset)
-        offset += 4
-        if offset + length > end:
-            raise _bad_bytes(name)
-        elements.append(bytes(view[offset : offset + length]))
-        offset += length
+    """BYTES elements of a raw buffer (each preceded by a uint32 LE length) as an object array."""
+    try:
+        elements = split_length_prefixed(raw)
+    except ValueError:
+        raise _bad_bytes(name) from None
     result = np.empty(len(elements), dtype=object)
     result[:] = elements
     return result
@@ -137,15 +123,5 @@ def from_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     """(datatype, shape, raw bytes) of an output array for ``raw_output_contents``."""
     precision = Precision.from_dtype(array.dtype)
     if precision is Precision.STRING:
-        return from_precision(precision), list(array.shape), join_bytes(array)
+        return from_precision(precision), list(array.shape), join_length_prefixed(array)
     return from_precision(precision), list(array.shape), array.tobytes()
-
-
-def join_bytes(array: np.ndarray) -> bytes:
-    """BYTES raw encoding of a string array: uint32 LE length + data per element."""
-    parts: list[bytes] = []
-    for value in array.reshape(-1).tolist():
-        data = value.encode() if isinstance(value, str) else bytes(value)
-        parts.append(_LENGTH.pack(len(data)))
-        parts.append(data)
-    return b"".join(parts)

@@ -21,6 +21,7 @@ from ovms.api_grpc.generated.tf.tensor_pb2 import (
     TensorShapeProto,
 )
 from ovms.errors import OvmsError, Status
+from ovms.strings import string_elements
 from ovms.types import InputTensor, Precision
 
 _PAIRS: tuple[tuple[DataType, Precision], ...] = (
@@ -124,19 +125,7 @@ def from_array(array: np.ndarray, out: TensorProto | None = None) -> TensorProto
     proto.dtype = from_precision(precision)
     from_shape(array.shape, proto.tensor_shape)
     if precision is Precision.STRING:
-        proto.string_val.extend(_as_bytes(array))
+        proto.string_val.extend(string_elements(array))
     else:
         proto.tensor_content = array.tobytes()  # C order, little-endian on supported hosts
     return proto
-
-
-def _as_bytes(array: np.ndarray) -> list[bytes]:
-    """Elements of a string array as bytes (object arrays of bytes/str, or numpy S/U arrays).
-
-    Strings are the one per-element loop on the response path: each element is its own
-    variable-length object, so there is no buffer to hand over in one piece.
-    """
-    flat = array.reshape(-1)
-    if array.dtype.kind == "S":
-        return flat.tolist()
-    return [v.encode() if isinstance(v, str) else bytes(v) for v in flat.tolist()]

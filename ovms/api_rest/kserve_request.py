@@ -20,8 +20,8 @@ from ovms.api_rest.dtypes import PRECISION_OF_DATATYPE
 from ovms.api_rest.jsonio import loads
 from ovms.api_rest.kserve_values import data_values, parameters
 from ovms.api_rest.rest_errors import RestError
-from ovms.api_rest.tensors import split_length_prefixed
 from ovms.errors import OvmsError, Status
+from ovms.strings import split_length_prefixed
 from ovms.types import InputTensor, Precision
 
 _WHOLE_TAIL = -1

@@ -9,7 +9,8 @@ import numpy as np
 from ovms.api_rest.dtypes import KSERVE_DATATYPE, KSERVE_JSON_OUTPUTS
 from ovms.api_rest.jsonio import dumps
 from ovms.api_rest.kserve_request import KServeInfer
-from ovms.api_rest.tensors import bytes_to_text, join_length_prefixed, little_endian
+from ovms.api_rest.tensors import bytes_to_text, little_endian
+from ovms.strings import join_length_prefixed
 from ovms.errors import OvmsError, Status
 from ovms.types import InferResponse, ModelMetadata, Precision, TensorSpec
 

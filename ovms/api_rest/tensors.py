@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import struct
 from typing import Any
 
 import numpy as np
 
+from ovms.strings import as_bytes
 from ovms.types import Precision
 
 _NUMERIC_KINDS = frozenset("biuf")
-_LENGTH = struct.Struct("<I")
 
 
 class NotAnArray(ValueError):
@@ -68,40 +67,6 @@ def _blob(item: Any) -> bytes:
     raise NotAnArray(f"unexpected {type(item).__name__} in array")
 
 
-def split_length_prefixed(buffer: bytes | memoryview) -> list[bytes]:
-    """Elements of a KServe BYTES buffer: each is a 4-byte little-endian length, then the bytes.
-
-    Raises ValueError when the lengths do not add up to the buffer exactly.
-    """
-    view = memoryview(buffer)
-    items: list[bytes] = []
-    offset = 0
-    while offset + 4 <= len(view):
-        (length,) = _LENGTH.unpack_from(view, offset)
-        offset += 4
-        if offset + length > len(view):
-            raise ValueError("element exceeds buffer")
-        items.append(bytes(view[offset : offset + length]))
-        offset += length
-    if offset != len(view):
-        raise ValueError("trailing bytes")
-    return items
-
-
-def join_length_prefixed(items: np.ndarray) -> bytes:
-    """A STRING array as a KServe BYTES buffer (4-byte little-endian length before each element)."""
-    parts: list[bytes] = []
-    for item in items.reshape(-1):
-        blob = _as_bytes(item)
-        parts.append(_LENGTH.pack(len(blob)))
-        parts.append(blob)
-    return b"".join(parts)
-
-
-def _as_bytes(item: Any) -> bytes:
-    return item if isinstance(item, bytes) else str(item).encode()
-
-
 def bytes_to_text(items: np.ndarray) -> np.ndarray:
     """A STRING array as an object array of ``str`` (UTF-8, invalid bytes replaced), same shape."""
     out = np.empty(items.shape, dtype=object)
@@ -112,7 +77,7 @@ def bytes_to_text(items: np.ndarray) -> np.ndarray:
 def bytes_to_b64(items: np.ndarray) -> np.ndarray:
     """A STRING array as an object array of ``{"b64": ...}`` objects, same shape."""
     out = np.empty(items.shape, dtype=object)
-    out.reshape(-1)[:] = [{"b64": base64.b64encode(_as_bytes(i)).decode()} for i in items.reshape(-1)]
+    out.reshape(-1)[:] = [{"b64": base64.b64encode(as_bytes(i)).decode()} for i in items.reshape(-1)]
     return out
 
 

@@ -31,6 +31,8 @@ from collections.abc import Callable
 import numpy as np
 import openvino as ov
 
+from ovms.strings import string_elements
+
 log = logging.getLogger(__name__)
 
 Outputs = list[np.ndarray]
@@ -153,8 +155,7 @@ def to_tensor(array: np.ndarray) -> ov.Tensor:
     are copied, once. Strings (object arrays of bytes or str) become a string tensor of bytes.
     """
     if array.dtype == object:
-        flat = [v if isinstance(v, bytes) else str(v).encode() for v in array.flat]
-        return ov.Tensor(np.array(flat, dtype=np.bytes_).reshape(array.shape))
+        return ov.Tensor(np.array(string_elements(array), dtype=np.bytes_).reshape(array.shape))
     if array.flags.writeable and array.flags.c_contiguous:
         return ov.Tensor(array, shared_memory=True)
     return ov.Tensor(np.ascontiguousarray(array))

@@ -12,13 +12,13 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
 from ovms.api_grpc.kserve_tensors import (
     from_array,
     from_precision,
-    join_bytes,
     split_bytes,
     to_input_tensor,
     to_precision,
     to_values,
 )
 from ovms.errors import OvmsError, Status
+from ovms.strings import join_length_prefixed
 from ovms.types import Precision
 
 InferInputTensor = ModelInferRequest.InferInputTensor
@@ -79,7 +79,7 @@ def test_bytes_contents_and_raw_bytes() -> None:
         ),
         None,
     )
-    raw = to_input_tensor(InferInputTensor(name="s", datatype="BYTES", shape=[2]), join_bytes(np.array([b"a", b"bc"])))
+    raw = to_input_tensor(InferInputTensor(name="s", datatype="BYTES", shape=[2]), join_length_prefixed(np.array([b"a", b"bc"])))
     for tensor in (typed, raw):
         assert tensor.buffer is None and tensor.values is not None
         assert tensor.values.dtype == object and tensor.values.tolist() == [b"a", b"bc"]
@@ -89,7 +89,7 @@ def test_bytes_contents_and_raw_bytes() -> None:
 def test_bytes_framing_roundtrip(elements: list[bytes]) -> None:
     array = np.empty(len(elements), dtype=object)
     array[:] = elements
-    raw = join_bytes(array)
+    raw = join_length_prefixed(array)
     assert len(raw) == sum(4 + len(e) for e in elements)
     assert split_bytes(raw, "s").tolist() == elements
 
@@ -100,10 +100,6 @@ def test_bad_bytes_framing(raw: bytes) -> None:
         split_bytes(raw, "s")
     assert info.value.status is Status.INVALID_INPUT_FORMAT
     assert str(info.value).endswith("; input name: s")
-
-
-def test_join_bytes_of_str_and_nested_arrays() -> None:
-    assert join_bytes(np.array([["a"], ["żb"]], dtype=object)) == b"\x01\x00\x00\x00a\x03\x00\x00\x00\xc5\xbcb"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8, np.uint64, np.bool_])

@@ -1,4 +1,4 @@
-"""JSON value <-> numpy conversions and the KServe BYTES framing."""
+"""JSON value <-> numpy conversions."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from ovms.api_rest.tensors import (
     blobs_array,
     bytes_to_b64,
     bytes_to_text,
-    join_length_prefixed,
     json_to_array,
     little_endian,
-    split_length_prefixed,
 )
 from ovms.types import Precision
 
@@ -65,19 +63,6 @@ def test_blobs_array_requires_strings_or_b64() -> None:
     assert list(blobs_array(["x", b64(b"y")])) == [b"x", b"y"]
     with pytest.raises(NotAnArray):
         blobs_array([1.5])
-
-
-def test_length_prefixed_round_trip() -> None:
-    items = np.array([b"ab", b"", b"xyz\x00"], dtype=object)
-    buffer = join_length_prefixed(items)
-    assert buffer == b"\x02\x00\x00\x00ab" + b"\x00\x00\x00\x00" + b"\x04\x00\x00\x00xyz\x00"
-    assert split_length_prefixed(memoryview(buffer)) == [b"ab", b"", b"xyz\x00"]
-
-
-@pytest.mark.parametrize("buffer", [b"\x05\x00\x00\x00ab", b"\x01\x00\x00\x00a\x00", b"\x01\x00"])
-def test_malformed_length_prefixes_raise(buffer: bytes) -> None:
-    with pytest.raises(ValueError):
-        split_length_prefixed(buffer)
 
 
 def test_string_outputs_as_text_and_b64() -> None:
