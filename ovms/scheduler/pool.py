@@ -2,27 +2,31 @@
 
 OpenVINO runs each request on its own threads without the GIL. We keep our own pool of
 ``InferRequest`` objects instead of ``AsyncInferQueue``: ``AsyncInferQueue.start_async`` blocks its
-caller while every job is busy, which would block the loop. Completion callbacks run on OpenVINO
-threads; they copy the outputs (the request's buffers are reused by the next job) and hand the
-result to the loop with ``call_soon_threadsafe``.
+caller while every job is busy, which would block the loop.
 
-Two OpenVINO behaviours shape this module:
+No Python code runs on OpenVINO's threads: a Python completion callback must take the GIL on the
+worker thread, and under load every such hand-over stalls the event loop (on the tiny benchmark
+model a callback that does nothing at all cost a quarter of the throughput). Completions are
+noticed instead in one of two ways:
 
-- An inference that fails after it started (a data-dependent shape, say) never calls the Python
-  callback: the bindings rethrow the error on the worker thread instead. A watchdog on the loop
-  therefore asks long-running requests with ``wait_for(0)``, which raises that error.
-- Destroying an ``InferRequest`` (or its compiled model) on one of its own worker threads
-  deadlocks that thread, and with it every later inference of the model. The last reference to a
-  pool can be dropped on such a thread (its completion callback, or a garbage collection there), so
-  a dying pool hands its OpenVINO objects to a reaper thread of ours to destroy.
+- Fast inferences (the pool's recent OpenVINO latency under ``spin_limit``) are polled from the
+  loop with ``wait_for(0)`` (~0.3 us) once per loop iteration while they run. Under load the loop
+  is busy anyway; an idle loop spins for at most ``spin_limit`` per inference.
+- Slower ones, and fast ones still running after ``spin_limit``, go to the request's waiter
+  thread, which blocks in ``wait()`` without the GIL and hands the end to the loop with
+  ``call_soon_threadsafe``.
+
+An inference that fails on the worker thread raises from ``wait_for``/``wait``: both ways report
+it. Because OpenVINO's threads never run Python, the last reference to a pool can never be dropped
+there (an ``InferRequest`` destroyed on its own worker thread deadlocks it, and with it the model).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
-import sys
 import threading
 import time
 import weakref
@@ -37,7 +41,8 @@ log = logging.getLogger(__name__)
 
 Outputs = list[np.ndarray]
 Done = Callable[[Outputs | None, BaseException | None], None]
-WATCH_INTERVAL = 0.05  # seconds between checks for inferences that failed without a callback
+SPIN_LIMIT = 200e-6  # seconds: poll inferences faster than this from the loop; hand slower ones off
+_SMOOTHING = 0.1  # weight of the newest inference in the pool's latency average
 
 
 class InferPool:
@@ -47,27 +52,31 @@ class InferPool:
     the loop, after the request is back in the pool, exactly once per ``start``.
     """
 
-    def __init__(self, compiled: ov.CompiledModel, nireq: int) -> None:
+    def __init__(self, compiled: ov.CompiledModel, nireq: int, spin_limit: float = SPIN_LIMIT) -> None:
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._compiled = compiled  # destroyed by the reaper with the requests, never on its own workers
         self._requests = [compiled.create_infer_request() for _ in range(nireq)]
         self._callbacks: list[Done | None] = [None] * nireq
         self._inputs: list[object] = [None] * nireq
         self._started = [0.0] * nireq
         self._idle = list(range(nireq))
+        self._polled: list[int] = []  # running requests the loop polls
+        self._polling = False  # a poll is scheduled on the loop
+        self._waiters: list[_Waiter | None] = [None] * nireq  # started on first hand-off
+        self._spin_limit = spin_limit
+        self._latency = 0.0  # moving average of OpenVINO's inference latency, seconds
         # String outputs are read with bytes_data (a copy already): .data warns that it copies them.
         self._string_outputs = tuple(o.get_element_type() == ov.Type.string for o in compiled.outputs)
-        self._watchdog: asyncio.TimerHandle | None = None
-        # The callback must not hold the pool: OpenVINO keeps it alive from C++, where Python's
-        # collector cannot see the cycle, and no retired version would ever be freed.
-        for index, request in enumerate(self._requests):
-            request.set_callback(_on_done, (weakref.ref(self), index))
 
     def __del__(self) -> None:
-        # Off the loop's thread this may be an OpenVINO worker: destroy the OpenVINO objects elsewhere.
-        if threading.get_ident() != getattr(self, "_loop_thread", None) and not sys.is_finalizing():
-            _REAPER.bury(getattr(self, "_requests", None), getattr(self, "_compiled", None))
+        if hasattr(self, "_waiters"):  # not when __init__ failed
+            self.close()
+
+    def close(self) -> None:
+        """End the waiter threads; call once no job runs (a later job would start new ones)."""
+        waiters, self._waiters = self._waiters, [None] * len(self._waiters)
+        for waiter in waiters:
+            if waiter is not None:
+                waiter.close()
 
     @property
     def size(self) -> int:
@@ -80,6 +89,10 @@ class InferPool:
     def idle(self) -> int:
         return len(self._idle)
 
+    def latency(self) -> float:
+        """Recent OpenVINO inference latency of this pool's requests, seconds (0 before any)."""
+        return self._latency
+
     def start(self, inputs: dict[int, np.ndarray], done: Done) -> None:
         """Run ``inputs`` on an idle request (caller checked ``idle()``); ``done`` gets the result.
 
@@ -89,7 +102,7 @@ class InferPool:
         index = self._idle.pop()
         self._callbacks[index] = done
         self._inputs[index] = inputs
-        self._started[index] = time.monotonic()
+        self._started[index] = time.perf_counter()
         request = self._requests[index]
         try:
             # Not start_async(dict): its per-input dispatch costs the loop ~25 us more per request.
@@ -99,39 +112,61 @@ class InferPool:
         except Exception as err:  # OpenVINO raises RuntimeError/TypeError/ValueError for bad tensors
             self._finish(index, None, err)
             return
-        if self._watchdog is None:
-            self._watchdog = self._loop.call_later(WATCH_INTERVAL, self._watch)
+        if self._latency < self._spin_limit:
+            self._polled.append(index)
+            if not self._polling:
+                self._polling = True
+                self._loop.call_soon(self._poll)
+        else:
+            self._hand_off(index)
 
-    def on_done(self, index: int) -> None:
-        """Completion on an OpenVINO thread: copy outputs out of the reusable buffers, hand over.
-
-        Never raises: an exception here would escape into OpenVINO's worker thread.
-        """
-        request = self._requests[index]
-        try:
-            outputs = [_output(request.get_output_tensor(i), text)
-                       for i, text in enumerate(self._string_outputs)]
-            error = None
-        except Exception as err:
-            outputs, error = None, err
-        try:
-            self._loop.call_soon_threadsafe(self._finish, index, outputs, error)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            log.debug("Inference finished after its event loop closed")
-
-    def _watch(self) -> None:
-        """Fail requests whose inference raised on the worker thread (no callback will come)."""
-        self._watchdog = None
-        overdue = time.monotonic() - WATCH_INTERVAL
-        for index, request in enumerate(self._requests):
-            if self._callbacks[index] is None or self._started[index] > overdue:
-                continue
+    def _poll(self) -> None:
+        """Finish the polled requests that are done; hand off those running past the spin limit."""
+        self._polling = False
+        polled, self._polled = self._polled, []  # finishing may start (and so poll) new jobs
+        overdue = time.perf_counter() - self._spin_limit
+        running = []
+        for index in polled:
             try:
-                request.wait_for(0)
-            except Exception as err:
+                finished = self._requests[index].wait_for(0)
+            except Exception as err:  # the inference failed on OpenVINO's thread
                 self._finish(index, None, err)
-        if self.active():
-            self._watchdog = self._loop.call_later(WATCH_INTERVAL, self._watch)
+                continue
+            if finished:
+                self._complete(index)
+            elif self._started[index] < overdue:
+                self._hand_off(index)
+            else:
+                running.append(index)
+        self._polled.extend(running)
+        if self._polled and not self._polling:
+            self._polling = True
+            self._loop.call_soon(self._poll)
+
+    def _hand_off(self, index: int) -> None:
+        waiter = self._waiters[index]
+        if waiter is None:
+            report = functools.partial(_reported, weakref.ref(self), index)
+            waiter = self._waiters[index] = _Waiter(self._loop, report)
+        waiter.wait(self._requests[index])
+
+    def reported(self, index: int, error: BaseException | None) -> None:
+        """The waiter of request ``index`` saw its job end (on the loop)."""
+        if error is not None:
+            self._finish(index, None, error)
+        else:
+            self._complete(index)
+
+    def _complete(self, index: int) -> None:
+        """A successful job: copy its outputs out of the reusable buffers and finish it."""
+        request = self._requests[index]
+        self._latency += (request.latency / 1000 - self._latency) * _SMOOTHING
+        try:
+            outputs = [_output(request.get_output_tensor(i), text) for i, text in enumerate(self._string_outputs)]
+        except Exception as err:
+            self._finish(index, None, err)
+            return
+        self._finish(index, outputs, None)
 
     def _finish(self, index: int, outputs: Outputs | None, error: BaseException | None) -> None:
         done = self._callbacks[index]
@@ -161,32 +196,43 @@ def to_tensor(array: np.ndarray) -> ov.Tensor:
     return ov.Tensor(np.ascontiguousarray(array))
 
 
-def _on_done(userdata: tuple[weakref.ref[InferPool], int]) -> None:
-    pool_ref, index = userdata
+def _reported(pool_ref: weakref.ref[InferPool], index: int, error: BaseException | None) -> None:
     pool = pool_ref()
     if pool is not None:
-        pool.on_done(index)
+        pool.reported(index, error)
 
 
-class _Reaper:
-    """A daemon thread that drops references handed to it, so destructors run on it."""
+class _Waiter:
+    """A daemon thread that waits, without the GIL, for jobs of one infer request.
 
-    def __init__(self) -> None:
-        self._graves: queue.SimpleQueue[tuple[object, ...]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+    Each :meth:`wait` covers the job running now on ``request``; its end is reported on ``loop``
+    through ``report(error)``. The thread holds neither the pool (it must not keep the pool alive)
+    nor a request between jobs: requests are destroyed by the pool's owner, not here and never
+    during interpreter exit, when OpenVINO may already be torn down.
+    """
 
-    def bury(self, *objects: object) -> None:
-        self._graves.put(objects)
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ovms-reaper", daemon=True)
-                self._thread.start()
+    def __init__(self, loop: asyncio.AbstractEventLoop, report: Callable[[BaseException | None], None]) -> None:
+        self._jobs: queue.SimpleQueue[ov.InferRequest | None] = queue.SimpleQueue()
+        threading.Thread(target=_wait_jobs, args=(self._jobs, loop, report), name="ovms-infer-wait",
+                         daemon=True).start()
 
-    def _run(self) -> None:
-        while True:
-            objects = self._graves.get()
-            del objects  # the destructors (InferRequest waits for its job) run here
+    def wait(self, request: ov.InferRequest) -> None:
+        self._jobs.put(request)
+
+    def close(self) -> None:
+        self._jobs.put(None)
 
 
-_REAPER = _Reaper()
+def _wait_jobs(jobs: queue.SimpleQueue[ov.InferRequest | None], loop: asyncio.AbstractEventLoop,
+               report: Callable[[BaseException | None], None]) -> None:
+    while (request := jobs.get()) is not None:
+        error = None
+        try:
+            request.wait()
+        except Exception as err:  # the inference failed on OpenVINO's thread
+            error = err
+        del request  # before the report: once reported, the pool may be dropped at any time
+        try:
+            loop.call_soon_threadsafe(report, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            log.debug("Inference finished after its event loop closed")

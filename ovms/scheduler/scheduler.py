@@ -101,12 +101,13 @@ class Scheduler:
                 self._idle.set()
 
     async def stop(self) -> None:
-        """Reject new requests and wait until every accepted one has been answered."""
+        """Reject new requests, wait until every accepted one has been answered, close the pool."""
         self._stopped = True
         await self._idle.wait()
         # A cancelled caller stops awaiting, but its inference still runs: wait for the pool too.
         while self._pool.active():
             await asyncio.sleep(0.005)
+        self._pool.close()
 
     def _pending(self, inputs: dict[int, np.ndarray]) -> _Pending:
         pending = _Pending(inputs, self._loop.create_future(), time.monotonic())

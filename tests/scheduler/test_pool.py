@@ -1,4 +1,4 @@
-"""InferPool on real compiled models: failures after start, and pools dying on OpenVINO threads."""
+"""InferPool on real compiled models: polled and waited-for completions, failures after start."""
 
 import asyncio
 import gc
@@ -58,43 +58,97 @@ def test_a_bad_tensor_fails_at_start_without_losing_the_request(reshape):
     asyncio.run(main())
 
 
-def test_a_pool_dropped_on_its_own_callback_thread_leaves_the_model_working(tmp_path):
-    """The last reference to a pool dies in its completion callback, on the OpenVINO worker.
+def waiter_threads() -> int:
+    return sum(t.name == "ovms-infer-wait" for t in threading.enumerate())
 
-    This happens when everything else lets go of the pool between the callback's hand-over to the
-    loop and its return. Destroying the InferRequest there would deadlock the worker, and the next
-    inference of the compiled model would never finish.
-    """
-    spec = mf.build_dummy_ir(tmp_path / "1")
-    compiled = ov.Core().compile_model(str(spec.model_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
-    handed_over, release = threading.Event(), threading.Event()
 
-    class HeldPool(InferPool):
-        def on_done(self, index):
-            super().on_done(index)
-            handed_over.set()
-            release.wait(10)
+def no_waiter_threads() -> int:
+    """0 once the waiters of earlier tests' dead pools have ended (they end when their pool dies)."""
+    gc.collect()
+    for _ in range(200):
+        if not waiter_threads():
+            break
+        time.sleep(0.01)
+    return waiter_threads()
+
+
+@pytest.fixture(scope="module")
+def dummy(tmp_path_factory):
+    spec = mf.build_dummy_ir(tmp_path_factory.mktemp("dummy") / "1")
+    return spec, ov.Core().compile_model(str(spec.model_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+
+
+def test_fast_inferences_are_polled_from_the_loop_without_threads(dummy):
+    _, compiled = dummy
+    assert no_waiter_threads() == 0
 
     async def main():
-        pool = HeldPool(compiled, 1)
-        outputs, error = await run(pool, {0: np.zeros((1, 10), np.float32)})
-        assert error is None and await asyncio.to_thread(handed_over.wait, 10)
+        pool = InferPool(compiled, 2, spin_limit=1.0)  # everything counts as fast
+        for value in range(20):
+            outputs, error = await run(pool, {0: np.full((1, 10), value, np.float32)})
+            assert error is None
+            np.testing.assert_array_equal(outputs[0], np.full((1, 10), value + 1, np.float32))
+        assert 0 < pool.latency() < 1.0 and pool.idle() == 2
+        assert waiter_threads() == 0
+
+    asyncio.run(main())
+
+
+def test_slow_inferences_go_to_a_waiter_thread_that_stops_with_the_pool(dummy):
+    _, compiled = dummy
+    assert no_waiter_threads() == 0
+
+    async def main():
+        pool = InferPool(compiled, 2, spin_limit=0.0)  # everything counts as slow
+        jobs = [run(pool, {0: np.full((1, 10), value, np.float32)}) for value in range(2)]
+        for value, (outputs, error) in enumerate(await asyncio.gather(*jobs)):
+            assert error is None
+            np.testing.assert_array_equal(outputs[0], np.full((1, 10), value + 1, np.float32))
+        assert waiter_threads() == 2  # one per infer request, started on first use
         return weakref.ref(pool)
 
     pool_ref = asyncio.run(main())
     gc.collect()
-    assert pool_ref() is not None  # held by the callback's frame only
-    release.set()
-    for _ in range(100):  # the callback's frame lets go of the pool once the callback returns
-        gc.collect()  # the closed loop may still hold the pool's watchdog timer, in a cycle
-        if pool_ref() is None:
+    assert pool_ref() is None
+    for _ in range(200):  # the dropped pool closed its waiters; each lets go of its request and ends
+        if waiter_threads() == 0:
             break
         time.sleep(0.01)
-    assert pool_ref() is None
-    request = compiled.create_infer_request()
+    assert waiter_threads() == 0
+    request = compiled.create_infer_request()  # the requests were destroyed off OpenVINO's threads
     request.start_async({0: np.ones((1, 10), np.float32)})
     assert request.wait_for(10_000), "the model's worker thread is deadlocked"
     np.testing.assert_array_equal(request.get_output_tensor(0).data, np.full((1, 10), 2.0, np.float32))
+
+
+def test_a_failure_inside_a_slow_inference_is_reported_by_the_waiter(reshape):
+    spec, compiled = reshape
+
+    async def main():
+        pool = InferPool(compiled, 1, spin_limit=0.0)
+        outputs, error = await run(pool, feed([5, 3]))
+        assert outputs is None and "Reshape" in str(error)
+        outputs, error = await run(pool, feed([5, 2]))
+        assert error is None and outputs[0].shape == (5, 2)
+
+    asyncio.run(main())
+
+
+def test_a_pool_hands_off_once_its_inferences_take_longer_than_the_spin_limit(tmp_path):
+    spec = mf.build_slow_ir(tmp_path / "1", depth=64)
+    compiled = ov.Core().compile_model(str(spec.model_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+    assert no_waiter_threads() == 0
+
+    async def main():
+        pool = InferPool(compiled, 1, spin_limit=1e-6)
+        x = np.random.default_rng(0).standard_normal((1, 512)).astype(np.float32)
+        for _ in range(3):
+            outputs, error = await run(pool, {0: x})
+            assert error is None
+            np.testing.assert_allclose(outputs[0], spec.expected({"x": x})["y"], rtol=spec.rtol, atol=spec.atol)
+        assert pool.latency() > 1e-6 and waiter_threads() == 1
+
+    asyncio.run(main())
 
 
 def test_to_tensor_shares_what_it_can_and_copies_the_rest():
