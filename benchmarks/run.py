@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import loadgen, payloads
+from benchmarks import loadgen, payloads, schedtime
 from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
 from benchmarks.procstat import CpuMeter, wait_quiet
 from benchmarks.report import Cell, Target, add_ratios, table, target_lines, targets
@@ -97,6 +97,7 @@ class Bench:
         self.raw: dict[str, dict[str, Any]] = {}
         self.cells: list[Cell] = []
         self.responses: dict[str, payloads.Response] = {}  # tiny model's, for the floors
+        self.metrics_port = 0  # the daemon's REST port while it runs (for its scheduler histogram)
 
     def say(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -192,10 +193,15 @@ class Bench:
         for attempt in range(1 + self.args.retries):
             cell = Cell(kind, model.name, protocol, level)
             self.settle(pid)
+            metrics_port = self.metrics_port if kind == "daemon" else 0
+            before = schedtime.scrape(HOST, metrics_port, model.name) if metrics_port else {}
             try:
                 cell.result = loadgen.run(payload, HOST, port, spec, size, pid)
             except Exception as err:  # noqa: BLE001 - recorded in the cell, the run goes on
                 cell.error = str(err)
+            if metrics_port:  # includes the warm-up's requests: the tools warm up in the same run
+                after = schedtime.scrape(HOST, metrics_port, model.name)
+                cell.sched_p50, cell.sched_p99 = (schedtime.quantile(q, before, after) for q in (0.5, 0.99))
             res = cell.result
             self.say(f"{kind} {model.name} {protocol} c{level}" + (f" (retry {attempt})" if attempt else "")
                      + ": " + (f"{res.rps:.1f} req/s p50 {res.p50_ms} ms p99 {res.p99_ms} ms errors {res.errors} "
@@ -219,7 +225,8 @@ class Bench:
         models = build(self.workdir / "models", names, batching)
         config = write_config(self.workdir / "config.json", models, self.plugin_config)
         self.say("starting the daemon")
-        with start_daemon(config, self.workdir, args.server_cpus) as daemon:
+        with start_daemon(config, self.workdir, args.server_cpus, schedtime.DAEMON_FLAGS) as daemon:
+            self.metrics_port = daemon.rest_port
             # The limits run while the daemon idles, with the nireq it chose for each model.
             nireqs = daemon_nireqs(daemon.log.read_text(errors="replace"))
             for name in names:

@@ -64,12 +64,13 @@ def _spawn(command: list[str], log: Path, cpus: str | None) -> subprocess.Popen:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
 
 
-def start_daemon(config: Path, workdir: Path, cpus: str | None = None, timeout: float = 300.0) -> Server:
-    """``ovms --config_path config`` on free gRPC and REST ports; waits for "Server is ready"."""
+def start_daemon(config: Path, workdir: Path, cpus: str | None = None, flags: tuple[str, ...] = (),
+                 timeout: float = 300.0) -> Server:
+    """``ovms --config_path config [flags]`` on free gRPC and REST ports; waits for "Server is ready"."""
     grpc_port, rest_port = free_port(), free_port()
     log = workdir / "ovms.log"
     command = [sys.executable, "-m", "ovms", "--config_path", str(config), "--port", str(grpc_port),
-               "--rest_port", str(rest_port), "--grpc_bind_address", HOST, "--rest_bind_address", HOST]
+               "--rest_port", str(rest_port), "--grpc_bind_address", HOST, "--rest_bind_address", HOST, *flags]
     server = Server(_spawn(command, log, cpus), grpc_port, rest_port, log)
     _wait(server, lambda: READY_LINE in log.read_text(errors="replace"), timeout)
     return server

@@ -10,6 +10,13 @@ OVMS's default families are on with ``--metrics_enable`` alone; optional ones on
 - ``ovms_infer_req_rejected`` (counter, name/version/reason): requests the scheduler refused,
   ``reason`` one of ``queue_full``, ``deadline_exceeded``, ``shutting_down``. (Not
   ``ovms_requests_rejected``: OVMS uses that name for MediaPipe graphs, with other labels.)
+
+and one optional family (only when named in ``metrics_list``):
+
+- ``ovms_scheduler_time_us`` (histogram, name/version): per answered request, the time from
+  entering the scheduler's queue to its result (waiting, batch formation, inference, split). Its
+  buckets are 10 % apart, fine enough to check a latency bound such as dynamic batching's
+  "queue delay plus one batch's inference" (OVMS's time buckets are 80 % apart).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ Operation = Literal["infer", "metadata", "status", "ready"]
 
 # OVMS: floor(10 * 1.8**i) for i in 0..32 (microseconds); +Inf is implicit.
 TIME_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(10 * 1.8**i)) for i in range(33))
+# 10 us .. ~9 s, each bound 10 % above the previous one.
+FINE_TIME_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(10 * 1.1**i)) for i in range(145))
 BATCH_BUCKETS: tuple[float, ...] = tuple(float(2**i) for i in range(11))  # 1 .. 1024 rows
 
 REQUESTS_SUCCESS = "ovms_requests_success"
@@ -39,6 +48,7 @@ INFER_REQ_ACTIVE = "ovms_infer_req_active"
 BATCH_SIZE = "ovms_batch_size"
 INFER_REQ_QUEUE_DEPTH = "ovms_infer_req_queue_depth"
 INFER_REQ_REJECTED = "ovms_infer_req_rejected"
+SCHEDULER_TIME = "ovms_scheduler_time_us"
 
 REQUEST_LABELS = ("api", "interface", "method", "name", "version")
 VERSION_LABELS = ("name", "version")
@@ -79,6 +89,9 @@ FAMILIES: tuple[FamilySpec, ...] = (
                "Number of requests waiting in the scheduling queue for an inference request.", VERSION_LABELS),
     FamilySpec(INFER_REQ_REJECTED, "counter", "Number of requests refused by the scheduler, by reason.",
                (*VERSION_LABELS, "reason")),
+    FamilySpec(SCHEDULER_TIME, "histogram",
+               "Time requests spent in the scheduler: queued, batched and in inference.", VERSION_LABELS,
+               default=False, buckets=FINE_TIME_BUCKETS_US),
 )
 BY_NAME: dict[str, FamilySpec] = {f.name: f for f in FAMILIES}
 DEFAULT_FAMILIES: frozenset[str] = frozenset(f.name for f in FAMILIES if f.default)

@@ -71,6 +71,7 @@ class VersionMetrics(SchedulerObserver):
         self._wait = owner.histogram(f.WAIT_FOR_INFER_REQ_TIME, (name, version))
         self._inference = owner.histogram(f.INFERENCE_TIME, (name, version))
         self._batch = owner.histogram(f.BATCH_SIZE, (name, version))
+        self._answer = owner.histogram(f.SCHEDULER_TIME, (name, version))
         self._owner, self._labels = owner, (name, version)
         self._rejected = {reason: owner.counter(f.INFER_REQ_REJECTED, (name, version, reason))
                           for reason in f.REJECT_REASONS}
@@ -81,6 +82,9 @@ class VersionMetrics(SchedulerObserver):
     def on_inference(self, seconds: float, batch_size: int) -> None:
         self._inference.observe(seconds * US)
         self._batch.observe(batch_size)
+
+    def on_answer(self, seconds: float) -> None:
+        self._answer.observe(seconds * US)
 
     def on_reject(self, status: Status) -> None:
         reason = status.name.lower()

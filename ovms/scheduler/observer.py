@@ -18,6 +18,9 @@ class SchedulerObserver:
     def on_inference(self, seconds: float, batch_size: int) -> None:
         """One inference of ``batch_size`` requests (1 without batching) took ``seconds``."""
 
+    def on_answer(self, seconds: float) -> None:
+        """A request got its inference result ``seconds`` after it entered the queue."""
+
     def on_reject(self, status: Status) -> None:
         """A request was refused by the scheduler (queue full, deadline, stopping)."""
 

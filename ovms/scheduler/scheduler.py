@@ -210,9 +210,11 @@ class Scheduler:
             except ValueError as err:
                 self._fail(batch, err)
             else:
+                answered = time.monotonic()
                 for pending, part in zip(batch, parts):
                     if not pending.future.done():
                         pending.future.set_result(part)
+                        self._observer.on_answer(answered - pending.enqueued)
         self._dispatch()
 
     def _fail(self, batch: list[_Pending], error: BaseException | None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import loadgen, payloads
+from benchmarks import loadgen, payloads, schedtime
 from benchmarks.procstat import CpuSplit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,6 +48,8 @@ def test_quick_run_measures_every_protocol(load_tools: None, tmp_path: Path) -> 
             assert cell["requests"] > 0 and cell["errors"] == 0, cell
         assert cells[("daemon", "tiny", protocol)]["x_floor"] is not None
     assert cells[("daemon", "matmul_batched", "tfs-grpc")]["requests"] > 0
+    for cell in results["cells"]:  # the daemon's own scheduler histogram, read around each cell
+        assert (cell["sched_p99"] is not None) == (cell["kind"] == "daemon"), cell
     names = [t["name"] for t in results["targets"]]
     assert "dynamic batching c8 / no batching" in names
     assert "x floor" in done.stdout and ("MET" in done.stdout or "MISSED" in done.stdout)
@@ -86,3 +88,25 @@ def test_grpc_payload_is_framed() -> None:
     payload = payloads.build("kserve-grpc", "m", "x", "y", payloads.sample_input((1, 4)))
     assert payload.body[0] == 0 and int.from_bytes(payload.body[1:5], "big") == len(payload.body) - 5
     assert dict(payload.headers)["content-type"] == "application/grpc"
+
+
+SCHED_BEFORE = """# TYPE ovms_scheduler_time_us histogram
+ovms_scheduler_time_us_bucket{name="m",version="1",le="100.0"} 5
+ovms_scheduler_time_us_bucket{name="m",version="1",le="110.0"} 5
+ovms_scheduler_time_us_bucket{name="m",version="1",le="+Inf"} 5
+ovms_scheduler_time_us_bucket{name="other",version="1",le="100.0"} 7
+ovms_scheduler_time_us_bucket{name="other",version="1",le="110.0"} 7
+ovms_scheduler_time_us_bucket{name="other",version="1",le="+Inf"} 7
+"""
+
+
+def test_scheduler_quantiles_come_from_the_cells_bucket_counts() -> None:
+    before = schedtime.parse(SCHED_BEFORE, "m")
+    after_text = SCHED_BEFORE.replace('le="100.0"} 5', 'le="100.0"} 55').replace('le="110.0"} 5', 'le="110.0"} 104')
+    after = schedtime.parse(after_text.replace('version="1",le="+Inf"} 5', 'version="1",le="+Inf"} 105'), "m")
+    # 100 requests in the cell: 50 <= 100 us, 49 in (100, 110], 1 above 110 us.
+    assert schedtime.quantile(0.5, before, after) == schedtime.Quantile(0.0, 0.1)
+    assert schedtime.quantile(0.99, before, after) == schedtime.Quantile(0.1, 0.11)
+    assert schedtime.quantile(0.999, before, after).upper == float("inf")
+    assert schedtime.quantile(0.5, before, before) is None  # nothing answered in between
+    assert schedtime.parse(SCHED_BEFORE, "absent") == {}

@@ -95,6 +95,22 @@ def test_scheduler_hooks_and_reload_keep_counts():
     assert s[key("ovms_inference_time_us_count", **labels)] == 1
 
 
+def test_scheduler_time_is_optional_with_fine_buckets():
+    assert "ovms_scheduler_time_us" not in scrape(metrics())  # not a default family
+    m = metrics("ovms_scheduler_time_us")
+    observer = m.loaded("m", 1, nireq=2, streams=1)
+    observer.on_answer(0.0025)  # 2500 us
+    observer.on_answer(0.0027)
+    s = samples(scrape(m))
+    labels = dict(name="m", version="1")
+    bounds = sorted(float(dict(k[1])["le"]) for k in s if k[0] == "ovms_scheduler_time_us_bucket")
+    assert all(b / a <= 1.1 + 1 / a for a, b in zip(bounds[:-2], bounds[1:-1]))  # 10 % apart, floored
+    assert s[key("ovms_scheduler_time_us_bucket", le="2287", **labels)] == 0
+    assert s[key("ovms_scheduler_time_us_bucket", le="2516", **labels)] == 1
+    assert s[key("ovms_scheduler_time_us_bucket", le="2768", **labels)] == 2
+    assert s[key("ovms_scheduler_time_us_sum", **labels)] == 5200
+
+
 def test_live_gauges_are_read_at_scrape_time():
     m = metrics("ovms_current_requests", "ovms_infer_req_active", "ovms_infer_req_queue_depth",
                 "ovms_infer_req_queue_size")
