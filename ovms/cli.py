@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from ovms import __version__
+from ovms import __version__, allocator
 from ovms.errors import ConfigError
 from ovms.logs import LOG_FORMATS
 from ovms.logs import configure_logging as setup_logging
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Invalid configuration file {settings.config_path}: {err}", file=sys.stderr)
         sys.exit(1)
     configure_logging(settings)
+    allocator.tune(os.environ)
     from ovms.server import run
 
     sys.exit(run(settings, config))

@@ -151,13 +151,16 @@ def test_a_pool_hands_off_once_its_inferences_take_longer_than_the_spin_limit(tm
     asyncio.run(main())
 
 
-def test_to_tensor_shares_what_it_can_and_copies_the_rest():
+def test_to_tensor_shares_contiguous_arrays_and_copies_the_rest():
     writeable = np.arange(6, dtype=np.float32).reshape(2, 3)
     shared = to_tensor(writeable)
     writeable[0, 0] = 42.0
     assert shared.data[0, 0] == 42.0  # the same memory
     read_only = np.frombuffer(np.arange(6, dtype=np.float32).tobytes(), np.float32).reshape(2, 3)
-    np.testing.assert_array_equal(to_tensor(read_only).data, read_only)
+    viewed = to_tensor(read_only)
+    assert viewed.data.ctypes.data == read_only.ctypes.data  # a gRPC payload is not copied either
+    np.testing.assert_array_equal(viewed.data, read_only)
+    assert to_tensor(np.array([True, False])).element_type == ov.Type.boolean
     strided = np.arange(12, dtype=np.float32).reshape(3, 4).T
     np.testing.assert_array_equal(to_tensor(strided).data, strided)
     strings = to_tensor(np.array([[b"ab", "c\u00e9"]], dtype=object))
