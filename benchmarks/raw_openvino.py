@@ -86,6 +86,27 @@ def measure(compiled: ov.CompiledModel, array: np.ndarray, nireq: int, duration:
     }
 
 
+def after_idle(compiled: ov.CompiledModel, array: np.ndarray, gap: float, count: int = 200) -> dict[str, float]:
+    """Latency of one inference started after ``gap`` seconds of idleness, ``count`` times.
+
+    What a batch that waited out its queue delay meets: OpenVINO's threads have gone to sleep and
+    its caches have cooled, so on this CPU one inference after 2 ms of idleness takes over twice
+    as long as back to back.
+    """
+    request = compiled.create_infer_request()
+    request.set_input_tensor(0, ov.Tensor(np.ascontiguousarray(array)))
+    request.infer()
+    latencies = []
+    for _ in range(count):
+        time.sleep(gap)
+        started = time.perf_counter()
+        request.infer()
+        latencies.append(time.perf_counter() - started)
+    ms = np.array(latencies) * 1e3
+    return {"gap_ms": round(gap * 1e3, 3), "p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3)}
+
+
 def benchmark_app(xml: str, shape: tuple[int, ...], duration: int, bound: int,
                   plugin_config: dict[str, object]) -> dict[str, object]:
     """OpenVINO's own C++ benchmark_app on the same model, with the latency hint (a cross-check)."""
@@ -117,12 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plugin-config", default="{}", help="JSON object of OpenVINO properties")
     parser.add_argument("--bound", type=int, default=0, help="reshape the batch to 1..BOUND first")
     parser.add_argument("--benchmark-app", action="store_true", help="also run benchmark_app")
+    parser.add_argument("--idle-gap", type=float, default=0.0,
+                        help="also time single inferences after this many seconds of idleness")
     args = parser.parse_args(argv)
     shape = tuple(int(d) for d in args.shape.split(","))
     config = json.loads(args.plugin_config)
     compiled = compile_like_daemon(ov.Core(), args.xml, config, args.bound)
     array = np.random.default_rng(0).random(shape, dtype=np.float32)
     result = measure(compiled, array, args.nireq, args.duration, args.warmup)
+    if args.idle_gap > 0:
+        result["after_idle"] = after_idle(compiled, array, args.idle_gap)
     if args.benchmark_app:
         del compiled
         result["benchmark_app"] = benchmark_app(args.xml, shape, max(1, round(args.duration)), args.bound, config)

@@ -112,7 +112,8 @@ class Bench:
             self.say(f"  waited {waited} s for other processes to quiet down (now {load}% of a core)")
 
     # -- raw OpenVINO -------------------------------------------------------------------------
-    def measure_raw(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int) -> None:
+    def measure_raw(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int,
+                    idle_gap: float = 0.0) -> None:
         """Raw OpenVINO for ``model``: the best of OpenVINO's optimal nireq and the daemon's.
 
         The limit is the higher throughput of the two; the latencies and ``inference_ms`` (one
@@ -121,7 +122,7 @@ class Bench:
         """
         runs: dict[int, dict[str, Any]] = {}
         for wanted in dict.fromkeys((0, nireq)):
-            result = self._raw_run(key, model, batch, bound, wanted, idle_pid, with_app=not runs)
+            result = self._raw_run(key, model, batch, bound, wanted, idle_pid, with_app=not runs, idle_gap=idle_gap)
             if result is None:
                 return
             runs[result["nireq"]] = result
@@ -133,9 +134,11 @@ class Bench:
         app = next((r["benchmark_app"] for r in runs.values() if "benchmark_app" in r), None)
         if app is not None:
             self.raw[key]["benchmark_app"] = app
+        if "after_idle" in single:
+            self.raw[key]["after_idle"] = single["after_idle"]
 
     def _raw_run(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int,
-                 with_app: bool) -> dict[str, Any] | None:
+                 with_app: bool, idle_gap: float = 0.0) -> dict[str, Any] | None:
         shape = (batch, *model.shape[1:])
         command = [sys.executable, "-m", "benchmarks.raw_openvino", str(model.xml),
                    "--shape", ",".join(map(str, shape)), "--duration", str(self.args.raw_duration),
@@ -143,6 +146,8 @@ class Bench:
                    "--bound", str(bound), "--nireq", str(nireq)]
         if with_app and self.args.benchmark_app and not bound and model.name in MODEL_NAMES:
             command.append("--benchmark-app")
+        if idle_gap:
+            command += ["--idle-gap", str(idle_gap)]
         if self.args.server_cpus:
             command = ["taskset", "-c", self.args.server_cpus, *command]
         best: dict[str, Any] | None = None
@@ -235,7 +240,8 @@ class Bench:
             if batching:
                 self.measure_raw("matmul_b1", models["matmul"], 1, 0, nireqs.get("matmul", 0), daemon.pid)
                 self.measure_raw("matmul_bmax", models["matmul_batched"], batching.max_batch_size,
-                                 batching.max_batch_size, nireqs.get("matmul_batched", 0), daemon.pid)
+                                 batching.max_batch_size, nireqs.get("matmul_batched", 0), daemon.pid,
+                                 idle_gap=args.queue_delay_us / 1e6)
             for name in names:
                 duration = args.resnet_duration if name == "resnet" else args.duration
                 for protocol in self.protocols:

@@ -5,7 +5,8 @@ gRPC and REST requests for one model version share one scheduler instance.
 
 Event-driven, with no scheduler task: a request is queued and dispatched at once when an infer
 request is idle; a finished inference dispatches what queued meanwhile (which is where batches
-form under load); a timer dispatches a partial batch when its queue delay is over.
+form under load); a timer dispatches a partial batch when its queue delay is over (a
+:class:`~ovms.scheduler.timer.PreciseTimer`: the loop's own timers run in 1 ms steps).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ovms.errors import OvmsError, Status
 from ovms.scheduler.batching import BatchingConfig, decide, merge, split
 from ovms.scheduler.observer import NOOP_SCHEDULER, SchedulerObserver
 from ovms.scheduler.pool import InferPool, Outputs
+from ovms.scheduler.timer import PreciseTimer, TimerHandle
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_QUEUE = 4096
@@ -59,7 +61,8 @@ class Scheduler:
         self._axes = batch_axes or {}
         self._queue: deque[_Pending] = deque()
         self._loop = asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timers = PreciseTimer(self._loop)  # batch delays: the loop's timers have 1 ms steps
+        self._timer: TimerHandle | None = None
         self._inflight = 0
         self._stopped = False
         self._idle = asyncio.Event()
@@ -107,6 +110,7 @@ class Scheduler:
         # A cancelled caller stops awaiting, but its inference still runs: wait for the pool too.
         while self._pool.active():
             await asyncio.sleep(0.005)
+        self._timers.close()
         self._pool.close()
 
     def _pending(self, inputs: dict[int, np.ndarray]) -> _Pending:
@@ -140,11 +144,14 @@ class Scheduler:
             while queue and queue[0].future.done():  # expired or cancelled while waiting
                 queue.popleft()
             if not queue:
-                return
+                break
             batch = self._next_batch()
             if not batch:
                 return
             self._start(batch)
+        if not queue and self._timer is not None:  # nothing left to wait for
+            self._timer.cancel()
+            self._timer = None
 
     def _next_batch(self) -> list[_Pending]:
         queue = self._queue
@@ -180,7 +187,7 @@ class Scheduler:
 
     def _arm_timer(self, wait: float) -> None:
         if self._timer is None:
-            self._timer = self._loop.call_later(wait, self._on_timer)
+            self._timer = self._timers.call_later(wait, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
