@@ -4,8 +4,8 @@ With glibc's defaults, a buffer over the dynamic mmap threshold (a few hundred K
 buffers have been freed) comes from the top of the heap, and the heap is trimmed as soon as more
 than twice that is free at its top. A server that receives a 600 KB tensor per request then gives
 the pages back after each request and faults them in again (~150 page faults, each zeroing a page)
-for the next one: on the benchmark's ResNet-sized input that was a quarter of the event loop's
-time. Fixed thresholds stop that: buffers under 32 MiB are reused from the heap, and up to 64 MiB
+for the next one: on a model with a 600 KB input and trivial compute that cost a fifth of the
+daemon's throughput. Fixed thresholds stop that: buffers under 32 MiB are reused from the heap, and up to 64 MiB
 free at its top is kept. Larger blocks (model weights) are still mapped and returned on free.
 
 Applied once at start-up by the CLI, before threads start. A ``MALLOC_MMAP_THRESHOLD_`` or
