@@ -20,7 +20,9 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
     ModelInferResponse,
     ModelMetadataResponse,
 )
+from ovms.api_grpc import wire
 from ovms.api_grpc.kserve_tensors import from_array, from_precision, to_input_tensor
+from ovms.api_grpc.rpc import parse
 from ovms.errors import OvmsError, Status
 from ovms.types import (
     KSERVE_GRPC,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 
 PLATFORM = "OpenVINO"
+RAW_INPUT_CONTENTS = ModelInferRequest.DESCRIPTOR.fields_by_name["raw_input_contents"].number
 _VERSION = re.compile(r"-?[0-9]+")
 
 
@@ -47,13 +50,30 @@ def to_version(text: str) -> int:
     return int(text)
 
 
-def to_infer_request(request: ModelInferRequest, deadline: float | None) -> InferRequest:
-    """The domain request of a ModelInfer call; ``deadline`` is absolute ``time.monotonic()``."""
+def parse_model_infer(raw: bytes) -> tuple[ModelInferRequest, list[memoryview] | None]:
+    """A ModelInfer request; a large one's ``raw_input_contents`` come as views of ``raw``.
+
+    Returns the message and, when they were taken out of it, the raw contents (else None: they
+    are in the message). Malformed input raises as :func:`ovms.api_grpc.rpc.parse` does.
+    """
+    split = wire.split_repeated_bytes(raw, RAW_INPUT_CONTENTS) if len(raw) >= wire.MIN_SIZE else None
+    if split is None:
+        return parse(ModelInferRequest, raw), None
+    return parse(ModelInferRequest, split[0]), split[1]
+
+
+def to_infer_request(request: ModelInferRequest, deadline: float | None,
+                     raw_contents: list[memoryview] | None = None) -> InferRequest:
+    """The domain request of a ModelInfer call; ``deadline`` is absolute ``time.monotonic()``.
+
+    ``raw_contents``: the request's raw input contents when :func:`parse_model_infer` took them
+    out of the message.
+    """
     outputs = tuple(o.name for o in request.outputs) or None
     return InferRequest(
         model_name=request.model_name,
         version=to_version(request.model_version),
-        inputs=to_inputs(request),
+        inputs=to_inputs(request, raw_contents),
         frontend=KSERVE_GRPC,
         outputs=outputs,
         deadline=deadline,
@@ -62,9 +82,9 @@ def to_infer_request(request: ModelInferRequest, deadline: float | None) -> Infe
     )
 
 
-def to_inputs(request: ModelInferRequest) -> dict[str, InputTensor]:
+def to_inputs(request: ModelInferRequest, raw_contents: list[memoryview] | None = None) -> dict[str, InputTensor]:
     """Inputs by name; raw buffers pair with inputs by position (missing ones are empty)."""
-    raw = list(request.raw_input_contents)
+    raw: list[bytes] | list[memoryview] = list(request.raw_input_contents) if raw_contents is None else raw_contents
     if not raw:
         return {t.name: to_input_tensor(t, None) for t in request.inputs}
     for tensor in request.inputs:

@@ -29,10 +29,11 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
 from ovms.api_grpc.kserve_messages import (
     from_infer_response,
     from_model_metadata,
+    parse_model_infer,
     to_infer_request,
     to_version,
 )
-from ovms.api_grpc.rpc import deadline_of, unary, unimplemented_stream
+from ovms.api_grpc.rpc import deadline_of, parser, unary, unimplemented_stream
 from ovms.types import KSERVE_GRPC
 
 if TYPE_CHECKING:
@@ -71,8 +72,10 @@ class InferenceService:
         meta = await self._dataplane.model_metadata(request.name, to_version(request.version), KSERVE_GRPC)
         return from_model_metadata(meta, self._dataplane.available_versions(request.name))
 
-    async def model_infer(self, request: ModelInferRequest, context: grpc.aio.ServicerContext) -> ModelInferResponse:
-        response = await self._dataplane.infer(to_infer_request(request, deadline_of(context)))
+    async def model_infer(self, received: tuple[ModelInferRequest, list[memoryview] | None],
+                          context: grpc.aio.ServicerContext) -> ModelInferResponse:
+        request, raw_contents = received
+        response = await self._dataplane.infer(to_infer_request(request, deadline_of(context), raw_contents))
         return from_infer_response(response, request.id)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -80,12 +83,12 @@ class InferenceService:
         return grpc.method_handlers_generic_handler(
             INFERENCE_SERVICE,
             {
-                "ServerLive": unary(ServerLiveRequest, self.server_live),
-                "ServerReady": unary(ServerReadyRequest, self.server_ready),
-                "ServerMetadata": unary(ServerMetadataRequest, self.server_metadata),
-                "ModelReady": unary(ModelReadyRequest, self.model_ready),
-                "ModelMetadata": unary(ModelMetadataRequest, self.model_metadata),
-                "ModelInfer": unary(ModelInferRequest, self.model_infer),
+                "ServerLive": unary(parser(ServerLiveRequest), self.server_live),
+                "ServerReady": unary(parser(ServerReadyRequest), self.server_ready),
+                "ServerMetadata": unary(parser(ServerMetadataRequest), self.server_metadata),
+                "ModelReady": unary(parser(ModelReadyRequest), self.model_ready),
+                "ModelMetadata": unary(parser(ModelMetadataRequest), self.model_metadata),
+                "ModelInfer": unary(parse_model_infer, self.model_infer),
                 "ModelStreamInfer": unimplemented_stream("ModelStreamInfer"),
             },
         )

@@ -8,6 +8,7 @@ single mapping in :mod:`ovms.api_grpc.status`.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -19,7 +20,8 @@ from google.protobuf.message import DecodeError, Message
 from ovms.api_grpc.status import RpcError, abort_for
 
 Req = TypeVar("Req", bound=Message)
-Behavior = Callable[[Req, grpc.aio.ServicerContext], Awaitable[Message]]
+Parsed = TypeVar("Parsed")
+Behavior = Callable[[Parsed, grpc.aio.ServicerContext], Awaitable[Message]]
 
 
 def parse(request_type: type[Req], raw: bytes) -> Req:
@@ -33,15 +35,22 @@ def parse(request_type: type[Req], raw: bytes) -> Req:
         ) from exc
 
 
-def unary(request_type: type[Req], behavior: Behavior[Req]) -> grpc.RpcMethodHandler:
-    """A unary-unary handler: parse, ``await behavior(request, context)``, serialize.
+def parser(request_type: type[Req]) -> Callable[[bytes], Req]:
+    """The ordinary parse of one request type (see :func:`parse`)."""
+    return functools.partial(parse, request_type)
 
-    Any exception ends the RPC via :func:`abort_for` (the one place errors are mapped).
+
+def unary(parse_request: Callable[[bytes], Parsed], behavior: Behavior[Parsed]) -> grpc.RpcMethodHandler:
+    """A unary-unary handler: ``parse_request(raw)``, ``await behavior(parsed, context)``, serialize.
+
+    ``parse_request`` is :func:`parser` of the request type, or a parser that also hands over
+    tensor bytes as views (Predict, ModelInfer). Any exception ends the RPC via :func:`abort_for`
+    (the one place errors are mapped).
     """
 
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         try:
-            request = parse(request_type, raw)
+            request = parse_request(raw)
             response = await behavior(request, context)
             return response.SerializeToString()
         except grpc.aio.AbortError:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
 
+from ovms.api_grpc import wire
 from ovms.api_grpc.generated.tf.meta_graph_pb2 import TensorInfo
+from ovms.api_grpc.generated.tf.tensor_pb2 import TensorProto
 from ovms.api_grpc.generated.tfs.get_model_metadata_pb2 import (
     GetModelMetadataRequest,
     GetModelMetadataResponse,
@@ -23,6 +25,7 @@ from ovms.api_grpc.generated.tfs.get_model_status_pb2 import (
 )
 from ovms.api_grpc.generated.tfs.model_pb2 import ModelSpec
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
+from ovms.api_grpc.rpc import parse
 from ovms.api_grpc.tfs_tensors import (
     from_array,
     from_precision,
@@ -40,6 +43,9 @@ from ovms.types import (
 )
 
 SIGNATURE_DEF = "signature_def"
+INPUTS = PredictRequest.DESCRIPTOR.fields_by_name["inputs"].number
+TENSOR_CONTENT = TensorProto.DESCRIPTOR.fields_by_name["tensor_content"].number
+Contents = dict[str, memoryview]  # tensor_content by input name, views of the received message
 SERVING_DEFAULT = "serving_default"
 # The Any must name the upstream type: clients Unpack() it into tensorflow's own class.
 SIGNATURE_DEF_MAP_TYPE_URL = "type.googleapis.com/tensorflow.serving.SignatureDefMap"
@@ -50,9 +56,25 @@ def to_version(spec: ModelSpec) -> int:
     return spec.version.value if spec.HasField("version") else 0
 
 
-def to_infer_request(request: PredictRequest, deadline: float | None) -> InferRequest:
-    """The domain request of a Predict call; ``deadline`` is absolute ``time.monotonic()``."""
-    inputs = {name: to_input_tensor(proto, name) for name, proto in request.inputs.items()}
+def parse_predict(raw: bytes) -> tuple[PredictRequest, Contents]:
+    """A Predict request; a large one's ``tensor_content`` fields come as views of ``raw``.
+
+    Returns the message and the contents taken out of it, by input name (empty for a small
+    message). Malformed input raises as :func:`ovms.api_grpc.rpc.parse` does.
+    """
+    split = wire.split_map_bytes(raw, INPUTS, TENSOR_CONTENT) if len(raw) >= wire.MIN_SIZE else None
+    if split is None:
+        return parse(PredictRequest, raw), {}
+    return parse(PredictRequest, split[0]), split[1]
+
+
+def to_infer_request(request: PredictRequest, deadline: float | None, contents: Contents | None = None) -> InferRequest:
+    """The domain request of a Predict call; ``deadline`` is absolute ``time.monotonic()``.
+
+    ``contents``: ``tensor_content`` by input name, where :func:`parse_predict` took it out.
+    """
+    contents = contents or {}
+    inputs = {name: to_input_tensor(proto, name, contents.get(name)) for name, proto in request.inputs.items()}
     spec = request.model_spec
     return InferRequest(spec.name, to_version(spec), inputs, TFS_GRPC, deadline=deadline)
 

@@ -26,11 +26,13 @@ from ovms.api_grpc.generated.tfs.model_management_pb2 import (
     ReloadConfigResponse,
 )
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
-from ovms.api_grpc.rpc import deadline_of, unary, unimplemented_unary
+from ovms.api_grpc.rpc import deadline_of, parser, unary, unimplemented_unary
 from ovms.api_grpc.tfs_messages import (
     from_infer_response,
     from_model_metadata,
+    Contents,
     from_version_statuses,
+    parse_predict,
     to_infer_request,
     to_metadata_query,
     to_status_query,
@@ -52,8 +54,10 @@ class PredictionService:
     def __init__(self, dataplane: DataPlane) -> None:
         self._dataplane = dataplane
 
-    async def predict(self, request: PredictRequest, context: grpc.aio.ServicerContext) -> PredictResponse:
-        response = await self._dataplane.infer(to_infer_request(request, deadline_of(context)))
+    async def predict(self, received: tuple[PredictRequest, Contents],
+                      context: grpc.aio.ServicerContext) -> PredictResponse:
+        request, contents = received
+        response = await self._dataplane.infer(to_infer_request(request, deadline_of(context), contents))
         return from_infer_response(response)
 
     async def get_model_metadata(
@@ -67,8 +71,8 @@ class PredictionService:
         return grpc.method_handlers_generic_handler(
             PREDICTION_SERVICE,
             {
-                "Predict": unary(PredictRequest, self.predict),
-                "GetModelMetadata": unary(GetModelMetadataRequest, self.get_model_metadata),
+                "Predict": unary(parse_predict, self.predict),
+                "GetModelMetadata": unary(parser(GetModelMetadataRequest), self.get_model_metadata),
                 "Classify": unimplemented_unary("Classify"),
                 "Regress": unimplemented_unary("Regress"),
                 "MultiInference": unimplemented_unary("MultiInference"),
@@ -103,7 +107,7 @@ class ModelService:
         return grpc.method_handlers_generic_handler(
             MODEL_SERVICE,
             {
-                "GetModelStatus": unary(GetModelStatusRequest, self.get_model_status),
-                "HandleReloadConfigRequest": unary(ReloadConfigRequest, self.handle_reload_config_request),
+                "GetModelStatus": unary(parser(GetModelStatusRequest), self.get_model_status),
+                "HandleReloadConfigRequest": unary(parser(ReloadConfigRequest), self.handle_reload_config_request),
             },
         )

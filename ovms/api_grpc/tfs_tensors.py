@@ -84,10 +84,11 @@ def from_shape(shape: tuple[int, ...] | list[int], out: TensorShapeProto) -> Non
         out.dim.add().size = size
 
 
-def to_input_tensor(proto: TensorProto, name: str) -> InputTensor:
+def to_input_tensor(proto: TensorProto, name: str, content: memoryview | None = None) -> InputTensor:
     """An :class:`InputTensor` from a request ``TensorProto`` (``name`` is for error texts).
 
-    ``tensor_content`` wins when present. Without it the typed field of the declared dtype is
+    ``content``: its ``tensor_content`` when that was taken out of the message as a view
+    (:func:`ovms.api_grpc.tfs_messages.parse_predict`). ``tensor_content`` wins when present. Without it the typed field of the declared dtype is
     used; when that is empty too, an empty buffer (or, for value-counted types, an empty array)
     is passed so the core reports the size mismatch in OVMS's words.
     """
@@ -96,7 +97,8 @@ def to_input_tensor(proto: TensorProto, name: str) -> InputTensor:
     except OvmsError as exc:
         raise OvmsError(exc.status, f"{exc.details}; input name: {name}") from None
     shape = to_shape(proto.tensor_shape)
-    content = proto.tensor_content  # each access copies out of the message: read it once
+    if content is None:
+        content = proto.tensor_content  # each access copies out of the message: read it once
     if content:
         return InputTensor(precision, shape, buffer=content)
     values = _typed_values(proto, precision)

@@ -51,6 +51,19 @@ def test_grpc_infer_matches_numpy(grpc_client, specs, name):
     assert result.get_response().model_name == name
 
 
+def test_grpc_large_raw_contents_match_numpy(grpc_client, specs):
+    # 250 x 250 FP32 = 250 KB: raw_input_contents are read as views of the received message.
+    spec = specs["dynamic"][1]
+    inputs = spec.sample_inputs(seed=13, dynamic_dim=250)
+    result = grpc_client.infer("dynamic", infer_inputs(tgrpc, inputs))
+    np.testing.assert_allclose(result.as_numpy("y"), spec.expected(inputs)["y"])
+    wrong = tgrpc.InferInput("x", [250, 250], "FP32")
+    wrong.set_data_from_numpy(inputs["x"])
+    wrong.set_shape([250, 251])  # the buffer is now one row short of the shape
+    with pytest.raises(InferenceServerException, match="Invalid content size"):
+        grpc_client.infer("dynamic", [wrong])
+
+
 @pytest.mark.parametrize("binary", [False, True])
 def test_http_infer_json_and_binary(http_client, specs, binary):
     spec = specs["add_sub"][1]

@@ -59,6 +59,22 @@ def test_predict_every_format_matches_numpy(stubs, specs, name):
         np.testing.assert_allclose(to_numpy(response.outputs[key]), value, rtol=spec.rtol, atol=spec.atol)
 
 
+def test_large_tensor_content_matches_numpy(stubs, specs):
+    # 250 x 250 FP32 = 250 KB: over the size from which tensor_content is read as a view of the message.
+    spec = specs["dynamic"][1]
+    inputs = spec.sample_inputs(seed=11, dynamic_dim=250)
+    extra = tensor(np.ones((1, 1), np.float32))  # an input the model does not have: still an error
+    response = predict(stubs[0], "dynamic", inputs)
+    np.testing.assert_allclose(to_numpy(response.outputs["y"]), spec.expected(inputs)["y"])
+    with pytest.raises(grpc.RpcError) as err:
+        predict(stubs[0], "dynamic", {**inputs, "extra": extra})
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    short = tensor(inputs["x"], shape=(250, 251))  # content one row short of its shape
+    with pytest.raises(grpc.RpcError) as err:
+        predict(stubs[0], "dynamic", {"x": short})
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "Invalid content size" in err.value.details()
+
+
 @pytest.mark.parametrize("version, increment", [(None, 2.0), (0, 2.0), (1, 1.0), (2, 2.0)])
 def test_version_selection(stubs, version, increment):
     x = np.arange(10, dtype=np.float32).reshape(1, 10)
