@@ -90,3 +90,35 @@ def test_large_requests_reach_the_core_as_views_small_ones_as_parsed():
     request, raw_contents = kserve_messages.parse_model_infer(raw)
     tensor = kserve_messages.to_infer_request(request, None, raw_contents).inputs["x"]
     assert isinstance(tensor.buffer, memoryview) and tensor.buffer.obj is raw
+
+
+def test_split_agrees_with_upb_on_random_requests():
+    rng = np.random.default_rng(7)
+    names = ["x", "y", "\u00e9t\u00e9", "a b", ""]
+    for _ in range(300):
+        parts = []
+        for _ in range(int(rng.integers(1, 3))):  # two serialized messages concatenated merge
+            request = PredictRequest()
+            request.model_spec.name = str(rng.choice(["m", "model", ""]))
+            if rng.random() < 0.5:
+                request.model_spec.version.value = int(rng.integers(0, 1 << 40))
+            for name in rng.choice(names, size=int(rng.integers(0, 4)), replace=False):
+                tensor = request.inputs[str(name)]
+                tensor.dtype = int(rng.choice([DataType.DT_FLOAT, DataType.DT_INT64, DataType.DT_STRING]))
+                for _ in range(int(rng.integers(0, 3))):
+                    tensor.tensor_shape.dim.add().size = int(rng.integers(0, 300))
+                if rng.random() < 0.7:
+                    tensor.tensor_content = rng.bytes(int(rng.integers(0, 3000)))
+                if rng.random() < 0.3:
+                    tensor.float_val.extend(rng.random(3).tolist())
+            parts.append(request.SerializeToString())
+        raw = b"".join(parts)
+        expected = PredictRequest.FromString(raw)
+        split = wire.split_map_bytes(raw, 2, 4)
+        assert split is not None
+        stripped, contents = split
+        assert {k: bytes(v) for k, v in contents.items()} == {
+            k: t.tensor_content for k, t in expected.inputs.items() if t.tensor_content}
+        for tensor in expected.inputs.values():
+            tensor.ClearField("tensor_content")
+        assert PredictRequest.FromString(stripped) == expected
