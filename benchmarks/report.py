@@ -114,6 +114,7 @@ def targets(cells: list[Cell], raw: dict[str, dict[str, Any]], batch_protocol: s
     if light and light.result and batch:
         # One inference of a full batch as a batch meets it: after waiting out the queue delay
         # with OpenVINO idle (p99 of those), not back to back (inference_ms, shown beside it).
+        # With a delay of 0 nothing idles, and after_idle is not measured.
         idle = batch.get("after_idle", {})
         one_batch = idle.get("p99_ms", batch["inference_ms"])
         bound = round(queue_delay_us / 1e3 + one_batch, 3)

@@ -22,7 +22,7 @@ from ovms.api_grpc.generated.kserve.grpc_service_pb2 import (
 )
 from ovms.api_grpc import wire
 from ovms.api_grpc.kserve_tensors import from_array, from_precision, to_input_tensor
-from ovms.api_grpc.rpc import parse
+from ovms.api_grpc.rpc import parse_split
 from ovms.errors import OvmsError, Status
 from ovms.types import (
     KSERVE_GRPC,
@@ -56,10 +56,7 @@ def parse_model_infer(raw: bytes) -> tuple[ModelInferRequest, list[memoryview] |
     Returns the message and, when they were taken out of it, the raw contents (else None: they
     are in the message). Malformed input raises as :func:`ovms.api_grpc.rpc.parse` does.
     """
-    split = wire.split_repeated_bytes(raw, RAW_INPUT_CONTENTS) if len(raw) >= wire.MIN_SIZE else None
-    if split is None:
-        return parse(ModelInferRequest, raw), None
-    return parse(ModelInferRequest, split[0]), split[1]
+    return parse_split(ModelInferRequest, raw, lambda data: wire.split_repeated_bytes(data, RAW_INPUT_CONTENTS))
 
 
 def to_infer_request(request: ModelInferRequest, deadline: float | None,

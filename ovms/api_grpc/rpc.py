@@ -17,10 +17,12 @@ import grpc
 import grpc.aio
 from google.protobuf.message import DecodeError, Message
 
+from ovms.api_grpc import wire
 from ovms.api_grpc.status import RpcError, abort_for
 
 Req = TypeVar("Req", bound=Message)
 Parsed = TypeVar("Parsed")
+Taken = TypeVar("Taken")
 Behavior = Callable[[Parsed, grpc.aio.ServicerContext], Awaitable[Message]]
 
 
@@ -33,6 +35,17 @@ def parse(request_type: type[Req], raw: bytes) -> Req:
         raise RpcError(
             grpc.StatusCode.INVALID_ARGUMENT, f"Invalid {name} message: it could not be parsed as protobuf"
         ) from exc
+
+
+def parse_split(request_type: type[Req], raw: bytes,
+                split: Callable[[bytes], tuple[bytes, Taken] | None]) -> tuple[Req, Taken | None]:
+    """Parse ``raw``; a large message first goes through ``split`` (see :mod:`ovms.api_grpc.wire`),
+    which takes its tensor bytes out as views. The second item is None when they stayed in the
+    message (small, or a shape ``split`` leaves to the ordinary parse)."""
+    taken = split(raw) if len(raw) >= wire.MIN_SIZE else None
+    if taken is None:
+        return parse(request_type, raw), None
+    return parse(request_type, taken[0]), taken[1]
 
 
 def parser(request_type: type[Req]) -> Callable[[bytes], Req]:

@@ -25,7 +25,7 @@ from ovms.api_grpc.generated.tfs.get_model_status_pb2 import (
 )
 from ovms.api_grpc.generated.tfs.model_pb2 import ModelSpec
 from ovms.api_grpc.generated.tfs.predict_pb2 import PredictRequest, PredictResponse
-from ovms.api_grpc.rpc import parse
+from ovms.api_grpc.rpc import parse_split
 from ovms.api_grpc.tfs_tensors import (
     from_array,
     from_precision,
@@ -56,16 +56,13 @@ def to_version(spec: ModelSpec) -> int:
     return spec.version.value if spec.HasField("version") else 0
 
 
-def parse_predict(raw: bytes) -> tuple[PredictRequest, Contents]:
+def parse_predict(raw: bytes) -> tuple[PredictRequest, Contents | None]:
     """A Predict request; a large one's ``tensor_content`` fields come as views of ``raw``.
 
-    Returns the message and the contents taken out of it, by input name (empty for a small
-    message). Malformed input raises as :func:`ovms.api_grpc.rpc.parse` does.
+    Returns the message and the contents taken out of it by input name (None when they stayed
+    in it). Malformed input raises as :func:`ovms.api_grpc.rpc.parse` does.
     """
-    split = wire.split_map_bytes(raw, INPUTS, TENSOR_CONTENT) if len(raw) >= wire.MIN_SIZE else None
-    if split is None:
-        return parse(PredictRequest, raw), {}
-    return parse(PredictRequest, split[0]), split[1]
+    return parse_split(PredictRequest, raw, lambda data: wire.split_map_bytes(data, INPUTS, TENSOR_CONTENT))
 
 
 def to_infer_request(request: PredictRequest, deadline: float | None, contents: Contents | None = None) -> InferRequest:

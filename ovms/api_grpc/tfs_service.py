@@ -54,7 +54,7 @@ class PredictionService:
     def __init__(self, dataplane: DataPlane) -> None:
         self._dataplane = dataplane
 
-    async def predict(self, received: tuple[PredictRequest, Contents],
+    async def predict(self, received: tuple[PredictRequest, Contents | None],
                       context: grpc.aio.ServicerContext) -> PredictResponse:
         request, contents = received
         response = await self._dataplane.infer(to_infer_request(request, deadline_of(context), contents))
