@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import openvino as ov
@@ -128,7 +129,7 @@ def benchmark_app(xml: str, shape: tuple[int, ...], duration: int, bound: int,
     return {"rps": round(int(count.group(1)) / float(span.group(1)) * 1e3, 1), "p50_ms": round(p50, 3)}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("xml")
     parser.add_argument("--shape", required=True, help="input shape, e.g. 1,3,224,224")
@@ -152,11 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         del compiled
         result["benchmark_app"] = benchmark_app(args.xml, shape, max(1, round(args.duration)), args.bound, config)
     print(json.dumps(result), flush=True)
-    return 0
+    # Exit while ``compiled`` is still alive: its destructor joins OpenVINO's stream threads, and one
+    # that ran a Python callback waits there for the GIL this thread holds (seen to deadlock, with
+    # THROUGHPUT streams most often). The result is printed and nothing else is pending.
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    code = main()
-    # Skip interpreter teardown: destroying infer requests that still hold Python callbacks has
-    # been seen to hang at exit (rarely); the result is printed and nothing else is pending.
-    os._exit(code)
+    main()
