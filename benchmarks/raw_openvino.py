@@ -150,12 +150,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     if args.idle_gap > 0:
         result["after_idle"] = after_idle(compiled, array, args.idle_gap)
     if args.benchmark_app:
-        del compiled
         result["benchmark_app"] = benchmark_app(args.xml, shape, max(1, round(args.duration)), args.bound, config)
     print(json.dumps(result), flush=True)
-    # Exit while ``compiled`` is still alive: its destructor joins OpenVINO's stream threads, and one
-    # that ran a Python callback waits there for the GIL this thread holds (seen to deadlock, with
-    # THROUGHPUT streams most often). The result is printed and nothing else is pending.
+    # Never destroy ``compiled`` (so no ``del`` before benchmark_app either): its destructor joins
+    # OpenVINO's stream threads, and one that ran a Python callback waits there for the GIL this
+    # thread holds (seen to deadlock, THROUGHPUT streams most often). Exit with the result printed.
     os._exit(0)
 
 
