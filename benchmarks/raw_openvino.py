@@ -1,4 +1,4 @@
-"""The raw OpenVINO limit of a model: an AsyncInferQueue loop in a process of its own.
+"""The raw OpenVINO limit of a model: a loop over its own infer requests, in a process of its own.
 
 Compiles the model as the daemon does (same device and plugin config: ``PERFORMANCE_HINT=LATENCY``
 unless the config sets a hint or ``NUM_STREAMS``; ``nireq`` 0 = the compiled model's
