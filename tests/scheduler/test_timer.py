@@ -1,10 +1,13 @@
-"""PreciseTimer: callbacks run on the loop, never early, well within a millisecond; cancel and close."""
+"""PreciseTimer: callbacks run on the loop, never early, well within a millisecond; cancel, close, fallback."""
 
 import asyncio
+import gc
+import os
 import time
 
 import uvloop
 
+from ovms.scheduler import timer as timer_module
 from ovms.scheduler.timer import PreciseTimer
 
 
@@ -64,5 +67,38 @@ def test_cancelled_and_closed_timers_do_not_run():
         timer.close()
         await asyncio.sleep(0.05)
         assert fired == ["kept"]
+
+    run(main)
+
+
+def test_close_releases_the_timerfd():
+    async def main():
+        gc.collect()  # earlier tests' dropped timers close their fds when collected
+        before = len(os.listdir("/proc/self/fd"))
+        timers = [PreciseTimer(asyncio.get_running_loop()) for _ in range(20)]
+        for timer in timers:
+            timer.call_later(0.001, lambda: None)
+        assert len(os.listdir("/proc/self/fd")) >= before + 20  # one timerfd each, opened lazily
+        for timer in timers:
+            timer.close()
+        assert len(os.listdir("/proc/self/fd")) == before
+
+    run(main)
+
+
+def test_without_timerfd_the_loops_timers_run_the_callbacks(monkeypatch):
+    monkeypatch.setattr(timer_module, "_LIBC", None)  # as on a system without timerfd
+
+    async def main():
+        timer = PreciseTimer(asyncio.get_running_loop())
+        fired: list[str] = []
+        start = time.monotonic()
+        timer.call_later(0.004, lambda: fired.append("b"))
+        timer.call_later(0.002, lambda: fired.append("a"))
+        timer.call_later(0.003, lambda: fired.append("cancelled")).cancel()
+        await asyncio.sleep(0.05)
+        timer.close()
+        assert fired == ["a", "b"]
+        assert time.monotonic() - start >= 0.004
 
     run(main)
