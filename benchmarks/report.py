@@ -167,6 +167,8 @@ def _raw_note(limit: dict[str, Any]) -> str:
     note = f"batch {limit['batch']}"
     if "cpu_other" in limit:
         note += f", other {limit['cpu_other']:.0f}"
+    if "bracket" in limit:  # the mean of the runs before and after the cells
+        note += f", {limit['bracket']['before']['rps']:g} / {limit['bracket']['after']['rps']:g}"
     return note
 
 

@@ -4,10 +4,13 @@
     python -m benchmarks --quick         # seconds: tiny model, concurrency 8, 1 s cells
     python -m benchmarks --models tiny --protocols tfs-grpc,tfs-rest --concurrency 1,8
 
-Order: build the models; measure raw OpenVINO for each (a process of its own, the daemon's plugin
-config); start the daemon and drive every model x protocol x concurrency cell with h2load (gRPC)
-or wrk (REST); the dynamic-batching pair; stop the daemon; drive the bare grpc.aio / ASGI floors
-with the tiny model's real responses. Prints a table and the targets, writes JSON (``--json``).
+Order: build the models and start the daemon; then per model: raw OpenVINO (a process of its own,
+the daemon's plugin config, while the daemon idles), every protocol x concurrency cell with h2load
+(gRPC) or wrk (REST) (for the tiny model each protocol's bare grpc.aio / ASGI floor right after,
+answering the daemon's real response), raw OpenVINO again; then the dynamic-batching pair, likewise
+between two raw runs. Each limit is the mean of its two runs, so a drift of the shared machine's
+speed over the minutes between them does not land on the ratios. Prints a table and the targets,
+writes JSON (``--json``).
 Needs h2load and wrk: ``bash scripts/install-bench-deps.sh``.
 """
 
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,32 +117,49 @@ class Bench:
 
     # -- raw OpenVINO -------------------------------------------------------------------------
     def measure_raw(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int,
-                    idle_gap: float = 0.0) -> None:
+                    idle_gap: float = 0.0) -> dict[str, Any]:
         """Raw OpenVINO for ``model``: the best of OpenVINO's optimal nireq and the daemon's.
 
         The limit is the higher throughput of the two; the latencies and ``inference_ms`` (one
         inference, not queued behind another request) come from the optimal-nireq run. ``idle_pid``: the idle
-        daemon, whose CPU is not counted as other load.
+        daemon, whose CPU is not counted as other load. Returns ``{"error": ...}`` when a run failed.
         """
         runs: dict[int, dict[str, Any]] = {}
         for wanted in dict.fromkeys((0, nireq)):
             result = self._raw_run(key, model, batch, bound, wanted, idle_pid, with_app=not runs, idle_gap=idle_gap)
-            if result is None:
-                return
+            if "error" in result:
+                return result
             runs[result["nireq"]] = result
         best = max(runs.values(), key=lambda r: r["rps"])
         single = runs[min(runs)]
         # Throughput of the best run; latencies of one inference that queues behind none.
-        self.raw[key] = {**best, "p50_ms": single["p50_ms"], "p99_ms": single["p99_ms"],
-                         "inference_ms": single["mean_ms"], "by_nireq": runs}
+        limit = {**best, "p50_ms": single["p50_ms"], "p99_ms": single["p99_ms"],
+                 "inference_ms": single["mean_ms"], "by_nireq": runs}
         app = next((r["benchmark_app"] for r in runs.values() if "benchmark_app" in r), None)
         if app is not None:
-            self.raw[key]["benchmark_app"] = app
+            limit["benchmark_app"] = app
         if "after_idle" in single:
-            self.raw[key]["after_idle"] = single["after_idle"]
+            limit["after_idle"] = single["after_idle"]
+        return limit
+
+    def bracket(self, key: str, measure: Callable[[], dict[str, Any]], cells: Callable[[], None]) -> None:
+        """Measure a limit before and after ``cells``; the limit is the mean of the two.
+
+        The machine's speed drifts over minutes on a shared host; a limit taken right before and
+        right after the cells it divides cancels a steady drift instead of charging it to them.
+        """
+        before = measure()
+        cells()
+        after = measure()
+        if "error" in before or "error" in after:
+            self.raw[key] = before if "error" in before else after
+            return
+        self.raw[key] = {**before, "rps": round((before["rps"] + after["rps"]) / 2, 1),
+                         "cpu_other": max(before["cpu_other"], after["cpu_other"]),
+                         "bracket": {"before": before, "after": after}}
 
     def _raw_run(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int,
-                 with_app: bool, idle_gap: float = 0.0) -> dict[str, Any] | None:
+                 with_app: bool, idle_gap: float = 0.0) -> dict[str, Any]:
         shape = (batch, *model.shape[1:])
         command = [sys.executable, "-m", "benchmarks.raw_openvino", str(model.xml),
                    "--shape", ",".join(map(str, shape)), "--duration", str(self.args.raw_duration),
@@ -159,9 +180,8 @@ class Bench:
             done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
             other = meter.split().other
             if done.returncode != 0:
-                self.raw[key] = {"error": done.stderr[-2000:]}
                 self.say(f"  failed: {done.stderr[-500:]}")
-                return None
+                return {"error": done.stderr[-2000:]}
             result = {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu_other": other}
             self.say(f"  {result}")
             if best is None or other < best["cpu_other"]:
@@ -236,35 +256,45 @@ class Bench:
             # The limits run while the daemon idles, with the nireq it chose for each model.
             nireqs = daemon_nireqs(daemon.log.read_text(errors="replace"))
             for name in names:
-                self.measure_raw(name, models[name], 1, 0, nireqs.get(name, 0), daemon.pid)
+                self.bracket(name, lambda n=name: self.measure_raw(n, models[n], 1, 0, nireqs.get(n, 0), daemon.pid),
+                             lambda n=name: self.model_cells(daemon, models[n]))
             if batching:
-                self.measure_raw("matmul_b1", models["matmul"], 1, 0, nireqs.get("matmul", 0), daemon.pid)
-                self.measure_raw("matmul_bmax", models["matmul_batched"], batching.max_batch_size,
-                                 batching.max_batch_size, nireqs.get("matmul_batched", 0), daemon.pid,
-                                 idle_gap=args.queue_delay_us / 1e6)
-            for name in names:
-                duration = args.resnet_duration if name == "resnet" else args.duration
-                for protocol in self.protocols:
-                    self.drive("daemon", daemon, models[name], protocol, _ints(args.concurrency), duration)
-            if batching:
-                for name in ("matmul", "matmul_batched"):
-                    self.drive("daemon", daemon, models[name], args.batch_protocol,
-                               _ints(args.batch_concurrency), args.duration)
-        if args.floors and "tiny" in models:
-            self.run_floors(models["tiny"])
+                self.batching_pair(daemon, models, nireqs, batching)
         add_ratios(self.cells, self.raw)
         return targets(self.cells, self.raw, args.batch_protocol, _ints(args.batch_concurrency), args.queue_delay_us)
 
-    def run_floors(self, tiny: Model) -> None:
+    def model_cells(self, daemon: Server, model: Model) -> None:
+        """The daemon's cells of ``model``; for the tiny model each protocol's floor right after."""
+        args = self.args
+        duration = args.resnet_duration if model.name == "resnet" else args.duration
         for protocol in self.protocols:
-            response = self.responses.get(protocol)
-            if response is None:
-                continue
-            kind = "grpc" if protocol.endswith("grpc") else "rest"
-            self.say(f"floor {kind} for {protocol} ({len(response.body)} response bytes)")
-            with start_floor(kind, response.body, response.headers, self.workdir, self.args.server_cpus) as floor:
-                self.drive("floor", floor, tiny, protocol, _ints(self.args.concurrency), self.args.duration,
-                           expect=response)
+            self.drive("daemon", daemon, model, protocol, _ints(args.concurrency), duration)
+            if model.name == "tiny" and args.floors:
+                self.floor_cells(model, protocol)
+
+    def floor_cells(self, tiny: Model, protocol: str) -> None:
+        """The bare floor of ``protocol``, answering the daemon's recorded tiny response."""
+        response = self.responses.get(protocol)
+        if response is None:
+            return
+        kind = "grpc" if protocol.endswith("grpc") else "rest"
+        self.say(f"floor {kind} for {protocol} ({len(response.body)} response bytes)")
+        with start_floor(kind, response.body, response.headers, self.workdir, self.args.server_cpus) as floor:
+            self.drive("floor", floor, tiny, protocol, _ints(self.args.concurrency), self.args.duration,
+                       expect=response)
+
+    def batching_pair(self, daemon: Server, models: dict[str, Model], nireqs: dict[str, int],
+                      batching: Batching) -> None:
+        """The matmul model without and with dynamic batching, each bracketed by its raw limit."""
+        args = self.args
+        limits = {"matmul": ("matmul_b1", 1, 0, 0.0),
+                  "matmul_batched": ("matmul_bmax", batching.max_batch_size, batching.max_batch_size,
+                                     args.queue_delay_us / 1e6)}
+        for name, (key, batch, bound, gap) in limits.items():
+            self.bracket(key, lambda n=name, k=key, b=batch, d=bound, g=gap: self.measure_raw(
+                k, models[n], b, d, nireqs.get(n, 0), daemon.pid, idle_gap=g),
+                lambda n=name: self.drive("daemon", daemon, models[n], args.batch_protocol,
+                                          _ints(args.batch_concurrency), args.duration))
 
     def results(self, found: list[Target]) -> dict[str, Any]:
         """Everything of the run, for the JSON file."""
