@@ -26,7 +26,8 @@ def process_cpu(pid: int) -> float:
 
 
 def machine_busy() -> float:
-    """CPU seconds all cores spent not idle since boot (idle and iowait excluded)."""
+    """CPU seconds all cores spent not idle since boot (idle and iowait excluded; steal included:
+    time the hypervisor gave a core to another guest was taken from this machine too)."""
     with open("/proc/stat", "rb") as stat:
         values = [int(v) for v in stat.readline().split()[1:]]
     idle = values[3] + values[4]
