@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +151,12 @@ class Bench:
         """
         before = measure()
         cells()
+        if "error" in before:  # the cells still ran; a second failing run would tell nothing new
+            self.raw[key] = before
+            return
         after = measure()
-        if "error" in before or "error" in after:
-            self.raw[key] = before if "error" in before else after
+        if "error" in after:
+            self.raw[key] = after
             return
         self.raw[key] = {**before, "rps": round((before["rps"] + after["rps"]) / 2, 1),
                          "cpu_other": max(before["cpu_other"], after["cpu_other"]),
@@ -256,8 +260,9 @@ class Bench:
             # The limits run while the daemon idles, with the nireq it chose for each model.
             nireqs = daemon_nireqs(daemon.log.read_text(errors="replace"))
             for name in names:
-                self.bracket(name, lambda n=name: self.measure_raw(n, models[n], 1, 0, nireqs.get(n, 0), daemon.pid),
-                             lambda n=name: self.model_cells(daemon, models[n]))
+                model = models[name]
+                self.bracket(name, partial(self.measure_raw, name, model, 1, 0, nireqs.get(name, 0), daemon.pid),
+                             partial(self.model_cells, daemon, model))
             if batching:
                 self.batching_pair(daemon, models, nireqs, batching)
         add_ratios(self.cells, self.raw)
@@ -287,14 +292,15 @@ class Bench:
                       batching: Batching) -> None:
         """The matmul model without and with dynamic batching, each bracketed by its raw limit."""
         args = self.args
-        limits = {"matmul": ("matmul_b1", 1, 0, 0.0),
-                  "matmul_batched": ("matmul_bmax", batching.max_batch_size, batching.max_batch_size,
-                                     args.queue_delay_us / 1e6)}
-        for name, (key, batch, bound, gap) in limits.items():
-            self.bracket(key, lambda n=name, k=key, b=batch, d=bound, g=gap: self.measure_raw(
-                k, models[n], b, d, nireqs.get(n, 0), daemon.pid, idle_gap=g),
-                lambda n=name: self.drive("daemon", daemon, models[n], args.batch_protocol,
-                                          _ints(args.batch_concurrency), args.duration))
+        full = batching.max_batch_size
+        # (model, limit key, batch of the raw run, bound, idle gap before each timed raw inference)
+        for name, key, batch, bound, gap in (("matmul", "matmul_b1", 1, 0, 0.0),
+                                             ("matmul_batched", "matmul_bmax", full, full, args.queue_delay_us / 1e6)):
+            model = models[name]
+            self.bracket(key, partial(self.measure_raw, key, model, batch, bound, nireqs.get(name, 0), daemon.pid,
+                                      idle_gap=gap),
+                         partial(self.drive, "daemon", daemon, model, args.batch_protocol,
+                                 _ints(args.batch_concurrency), args.duration))
 
     def results(self, found: list[Target]) -> dict[str, Any]:
         """Everything of the run, for the JSON file."""

@@ -115,12 +115,7 @@ class PreciseTimer:
         if self._fallback is not None:
             self._fallback.cancel()
         if self._fd >= 0:
-            fd, self._fd = self._fd, -1
-            try:
-                self._loop.remove_reader(fd)
-            except (RuntimeError, ValueError, OSError):  # the loop is closed already
-                pass
-            os.close(fd)
+            self._drop_fd()
 
     def _arm(self, when: float) -> None:
         self._armed = when
@@ -146,9 +141,12 @@ class PreciseTimer:
         self._loop.add_reader(fd, self._due)
 
     def _drop_fd(self) -> None:
-        self._loop.remove_reader(self._fd)
-        os.close(self._fd)
-        self._fd = -1
+        fd, self._fd = self._fd, -1
+        try:
+            self._loop.remove_reader(fd)
+        except (RuntimeError, ValueError, OSError):  # the loop is closed already
+            pass
+        os.close(fd)
 
     def _due(self) -> None:
         """The armed deadline passed: run what is due, arm the next deadline."""
