@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+Destination = Callable[[int, tuple[int, ...], np.dtype], np.ndarray | None]
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,23 @@ def decide(sizes: Sequence[int], oldest_age: float, config: BatchingConfig, more
     return 0, remaining
 
 
-def merge(parts: Sequence[dict[int, np.ndarray]], axes: dict[int, int]) -> dict[int, np.ndarray]:
-    """Concatenate each input of ``parts`` along its batch axis (one copy, needed by OpenVINO)."""
+def merge(parts: Sequence[dict[int, np.ndarray]], axes: dict[int, int], into: Destination | None = None) -> dict[int, np.ndarray]:
+    """Each input of ``parts`` concatenated along its batch axis: one copy, needed by OpenVINO.
+
+    ``into(i, shape, dtype)`` may return the array to write input ``i`` into (an infer request's
+    own buffer, so no array is allocated and wrapped per batch); where it returns None (or is not
+    given) the input is concatenated into a new array. A single part is returned as is.
+    """
     if len(parts) == 1:
         return parts[0]
-    return {i: np.concatenate([p[i] for p in parts], axis=axes[i]) for i in parts[0]}
+    merged = {}
+    for i, first in parts[0].items():
+        arrays = [p[i] for p in parts]
+        axis = axes[i]
+        shape = first.shape[:axis] + (sum(a.shape[axis] for a in arrays),) + first.shape[axis + 1:]
+        out = None if into is None else into(i, shape, first.dtype)
+        merged[i] = np.concatenate(arrays, axis=axis, out=out)
+    return merged
 
 
 def split(outputs: Sequence[np.ndarray], sizes: Sequence[int]) -> list[list[np.ndarray]]:

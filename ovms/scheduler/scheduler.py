@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ovms.errors import OvmsError, Status
-from ovms.scheduler.batching import BatchingConfig, decide, merge, split
+from ovms.scheduler.batching import BatchingConfig, decide, split
 from ovms.scheduler.observer import NOOP_SCHEDULER, SchedulerObserver
 from ovms.scheduler.pool import InferPool, Outputs
 from ovms.scheduler.timer import PreciseTimer, TimerHandle
@@ -199,12 +199,8 @@ class Scheduler:
             if pending.timer is not None:
                 pending.timer.cancel()
             self._observer.on_wait(started - pending.enqueued)
-        try:
-            inputs = merge([p.inputs for p in batch], self._axes)
-        except ValueError as err:  # unreachable for keys that matched; fail loudly, not silently
-            self._fail(batch, err)
-            return
-        self._pool.start(inputs, lambda outputs, error: self._done(batch, started, outputs, error))
+        self._pool.start([p.inputs for p in batch], lambda outputs, error: self._done(batch, started, outputs, error),
+                         self._axes)
 
     def _done(self, batch: list[_Pending], started: float, outputs: Outputs | None,
               error: BaseException | None) -> None:

@@ -41,6 +41,21 @@ def test_merge_and_split_round_trip():
     assert merge(parts[:1], {0: 0}) is parts[0]  # a batch of one is not copied
 
 
+def test_merge_writes_into_the_destination_it_is_given():
+    parts = [{0: np.full((n, 3), n, np.float32), 1: np.full((2, n), n, np.int64)} for n in (1, 2)]
+    buffers = {0: np.empty((3, 3), np.float32)}
+    asked = []
+
+    def into(i, shape, dtype):
+        asked.append((i, shape, np.dtype(dtype)))
+        return buffers.get(i)  # none for input 1: it gets a new array
+
+    merged = merge(parts, {0: 0, 1: 1}, into)
+    assert asked == [(0, (3, 3), np.dtype(np.float32)), (1, (2, 3), np.dtype(np.int64))]
+    assert merged[0] is buffers[0] and merged[0].tolist() == [[1] * 3, [2] * 3, [2] * 3]
+    assert merged[1].tolist() == [[1, 2, 2], [1, 2, 2]]
+
+
 def test_split_mismatch_raises():
     with pytest.raises(ValueError):
         split([np.zeros((5, 2))], [1, 2])

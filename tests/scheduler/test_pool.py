@@ -10,7 +10,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
-from ovms.scheduler.pool import InferPool, to_tensor
+from ovms.scheduler.pool import COPY_LIMIT, InferPool, to_tensor
 from tests import modelfactory as mf
 
 
@@ -24,10 +24,11 @@ def feed(shape):
     return {0: np.arange(10, dtype=np.float32), 1: np.array(shape, np.int64)}
 
 
-async def run(pool, inputs):
-    """Start one job and wait for its (outputs, error) with a bound, so a lost callback fails."""
+async def run(pool, inputs, *more, axes=None):
+    """Start one job (of one request's inputs, or several merged along ``axes``) and wait for its
+    (outputs, error) with a bound, so a lost callback fails."""
     future = asyncio.get_running_loop().create_future()
-    pool.start(inputs, lambda outputs, error: future.set_result((outputs, error)))
+    pool.start([inputs, *more], lambda outputs, error: future.set_result((outputs, error)), axes)
     return await asyncio.wait_for(future, 5)
 
 
@@ -166,3 +167,43 @@ def test_to_tensor_shares_contiguous_arrays_and_copies_the_rest():
     strings = to_tensor(np.array([[b"ab", "c\u00e9"]], dtype=object))
     assert strings.element_type == ov.Type.string and list(strings.shape) == [1, 2]
     assert strings.str_data.tolist() == [["ab", "c\u00e9"]]
+
+
+def test_jobs_copy_into_the_requests_own_tensor_unless_the_input_is_large(tmp_path):
+    spec = mf.build_batched_ir(tmp_path / "1")  # "b" [-1,10] + 1
+    compiled = ov.Core().compile_model(str(spec.model_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+
+    async def check(pool, *parts):
+        outputs, error = await run(pool, *parts, axes={0: 0})
+        assert error is None
+        np.testing.assert_array_equal(outputs[0], np.concatenate([p[0] for p in parts]) + 1)
+
+    async def main():
+        pool = InferPool(compiled, 1)
+        await check(pool, {0: np.full((1, 10), 7, np.float32)})
+        owned = pool._buffers[0][0].tensor
+        for sizes in ((1, 2), (3, 1, 4), (2, 1), (1,)):  # merged batches grow, then shrink; a lone job
+            await check(pool, *[{0: np.full((n, 10), 10 * k + n, np.float32)} for k, n in enumerate(sizes)])
+        assert pool._buffers[0][0].tensor is owned  # resized, never allocated again
+        large = np.arange((COPY_LIMIT // 40 + 1) * 10, dtype=np.float32).reshape(-1, 10)  # just over
+        await check(pool, {0: large})  # shared, not copied
+        assert not pool._buffers[0][0].bound
+        await check(pool, {0: np.zeros((1, 10), np.float32)}, {0: np.ones((1, 10), np.float32)})  # set again
+        assert pool._buffers[0][0].bound and pool._buffers[0][0].tensor is owned
+
+    asyncio.run(main())
+
+
+def test_a_merge_that_does_not_fit_fails_the_job_and_keeps_the_request(tmp_path):
+    spec = mf.build_batched_ir(tmp_path / "1")
+    compiled = ov.Core().compile_model(str(spec.model_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+
+    async def main():
+        pool = InferPool(compiled, 1)
+        outputs, error = await run(pool, {0: np.zeros((1, 10), np.float32)}, {0: np.zeros((1, 7), np.float32)},
+                                   axes={0: 0})
+        assert outputs is None and isinstance(error, ValueError) and pool.idle() == 1
+        outputs, error = await run(pool, {0: np.zeros((1, 10), np.float32)})
+        assert error is None and np.all(outputs[0] == 1)
+
+    asyncio.run(main())
