@@ -1,14 +1,17 @@
 """Ratios, targets and the printed table of one benchmark run.
 
-Every daemon cell is a ratio of a limit measured in the same run: of raw OpenVINO (``x raw``:
-requests/s over the raw loop's inferences/s, or rows/s for the batched model) and, for the tiny
-model, of the bare server of the same protocol at the same concurrency (``x floor``).
+Every daemon cell is a ratio of a limit measured in the same run and round: of raw OpenVINO
+(``x raw``: requests/s over the raw loop's inferences/s, or rows/s for the batched model) and, for
+the tiny model, of the bare server of the same protocol at the same concurrency (``x floor``). A
+run of several rounds measures everything once per round; each target is then the median of its
+rounds (:func:`combine`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import statistics
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from benchmarks.loadgen import LoadResult
@@ -29,6 +32,7 @@ class Cell:
     x_floor: float | None = None
     sched_p50: Quantile | None = None  # the daemon's own scheduler time (queued, batched, run)
     sched_p99: Quantile | None = None
+    round: int = 0  # of the run's --rounds, from 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -128,6 +132,27 @@ def targets(cells: list[Cell], raw: dict[str, dict[str, Any]], batch_protocol: s
     return found
 
 
+def combine(rounds: list[list[Target]]) -> list[Target]:
+    """Each target over the rounds (same targets in the same order in each): the median of its
+    measured values against the median of its thresholds (a latency bound is measured anew in
+    every round). The detail lists every round's value; one round is returned as it is."""
+    if len(rounds) == 1:
+        return rounds[0]
+    combined = []
+    for per_round in zip(*rounds):
+        first = per_round[0]
+        measured = [t for t in per_round if t.met is not None]
+        if not measured:
+            combined.append(first)
+            continue
+        values = "; ".join(_fmt(t.value, 3) + (f" <= {t.threshold}" if t.at_most else "") for t in per_round)
+        combined.append(replace(first, value=round(statistics.median(t.value for t in measured), 3),
+                                threshold=round(statistics.median(t.threshold for t in measured), 3),
+                                detail=f"median of {len(measured)} rounds: {values}"
+                                + (f"; round 1: {first.detail}" if first.detail else "")))
+    return combined
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -135,7 +160,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def table(cells: list[Cell], raw: dict[str, dict[str, Any]]) -> str:
-    """The human-readable table: raw limits first, then every cell."""
+    """The human-readable table of one round: raw limits first, then every cell."""
     head = (f"{'kind':<7} {'model':<15} {'protocol':<16} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
             f"{'sched99':>7} {'x raw':>6} {'x floor':>7}  {'cpu% srv/load/other':<20} {'errors':>6}")
     lines = [head, "-" * len(head)]

@@ -33,7 +33,7 @@ from typing import Any
 from benchmarks import loadgen, payloads, schedtime
 from benchmarks.models import MODEL_NAMES, Batching, Model, build, write_config
 from benchmarks.procstat import CpuMeter, wait_quiet
-from benchmarks.report import Cell, Target, add_ratios, table, target_lines, targets
+from benchmarks.report import Cell, Target, add_ratios, combine, table, target_lines, targets
 from benchmarks.servers import HOST, REPO, Server, start_daemon, start_floor
 
 DEFAULT_JSON = REPO / "benchmarks" / "results" / "latest.json"
@@ -74,9 +74,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="re-measure a cell up to N times while other processes used over --max-other")
     p.add_argument("--max-other", type=float, default=25.0,
                    help="%% of one core other processes may use during a cell before it is re-measured")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure everything N times (one daemon); each target is the median of its rounds")
     p.add_argument("--workdir", type=Path, help="models, logs and results (default: a temp dir)")
     p.add_argument("--json", type=Path, help=f"results file (default: {DEFAULT_JSON.relative_to(REPO)})")
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     if args.quick:
         args.models, args.concurrency, args.batch_concurrency = "tiny", "8", "8"
         args.duration, args.warmup, args.raw_duration, args.benchmark_app = 1, 0, 1.0, False
@@ -100,7 +104,9 @@ class Bench:
         self.workdir = workdir
         self.plugin_config: dict[str, Any] = json.loads(args.plugin_config)
         self.protocols = _names(args.protocols)
-        self.raw: dict[str, dict[str, Any]] = {}
+        self.round = 0  # the round being measured
+        self.raws: list[dict[str, dict[str, Any]]] = [{}]  # per round: the limits, by key
+        self.round_targets: list[list[Target]] = []  # per round, once measured
         self.cells: list[Cell] = []
         self.responses: dict[str, payloads.Response] = {}  # tiny model's, for the floors
         self.metrics_port = 0  # the daemon's REST port while it runs (for its scheduler histogram)
@@ -127,7 +133,8 @@ class Bench:
         """
         runs: dict[int, dict[str, Any]] = {}
         for wanted in dict.fromkeys((0, nireq)):
-            result = self._raw_run(key, model, batch, bound, wanted, idle_pid, with_app=not runs, idle_gap=idle_gap)
+            result = self._raw_run(key, model, batch, bound, wanted, idle_pid, with_app=not runs and not self.round,
+                                   idle_gap=idle_gap)
             if "error" in result:
                 return result
             runs[result["nireq"]] = result
@@ -152,13 +159,13 @@ class Bench:
         before = measure()
         cells()
         if "error" in before:  # the cells still ran; a second failing run would tell nothing new
-            self.raw[key] = before
+            self.raws[self.round][key] = before
             return
         after = measure()
         if "error" in after:
-            self.raw[key] = after
+            self.raws[self.round][key] = after
             return
-        self.raw[key] = {**before, "rps": round((before["rps"] + after["rps"]) / 2, 1),
+        self.raws[self.round][key] = {**before, "rps": round((before["rps"] + after["rps"]) / 2, 1),
                          "cpu_other": max(before["cpu_other"], after["cpu_other"]),
                          "bracket": {"before": before, "after": after}}
 
@@ -205,7 +212,8 @@ class Bench:
             response = payloads.probe(payload, HOST, port)
         except Exception as err:  # noqa: BLE001 - recorded in the cell, the run goes on
             for level in levels:
-                self.cells.append(Cell(kind, model.name, protocol, level, error=f"probe failed: {err}"))
+                self.cells.append(Cell(kind, model.name, protocol, level, error=f"probe failed: {err}",
+                                       round=self.round))
             self.say(f"{kind} {model.name} {protocol}: probe failed: {err}")
             return
         if kind == "daemon" and model.name == "tiny":
@@ -219,9 +227,9 @@ class Bench:
     def measure(self, kind: str, model: Model, protocol: str, level: int, payload: payloads.Payload,
                 port: int, spec: loadgen.LoadSpec, size: int, pid: int) -> Cell:
         """One cell; re-measured (--retries) while other processes took over --max-other % CPU."""
-        best = Cell(kind, model.name, protocol, level)
+        best = Cell(kind, model.name, protocol, level, round=self.round)
         for attempt in range(1 + self.args.retries):
-            cell = Cell(kind, model.name, protocol, level)
+            cell = Cell(kind, model.name, protocol, level, round=self.round)
             self.settle(pid)
             metrics_port = self.metrics_port if kind == "daemon" else 0
             before = schedtime.scrape(HOST, metrics_port, model.name) if metrics_port else {}
@@ -259,14 +267,26 @@ class Bench:
             self.metrics_port = daemon.rest_port
             # The limits run while the daemon idles, with the nireq it chose for each model.
             nireqs = daemon_nireqs(daemon.log.read_text(errors="replace"))
-            for name in names:
-                model = models[name]
-                self.bracket(name, partial(self.measure_raw, name, model, 1, 0, nireqs.get(name, 0), daemon.pid),
-                             partial(self.model_cells, daemon, model))
-            if batching:
-                self.batching_pair(daemon, models, nireqs, batching)
-        add_ratios(self.cells, self.raw)
-        return targets(self.cells, self.raw, args.batch_protocol, _ints(args.batch_concurrency), args.queue_delay_us)
+            for number in range(args.rounds):
+                self.round = number
+                if number:
+                    self.raws.append({})
+                    self.say(f"round {number + 1} of {args.rounds}")
+                for name in names:
+                    model = models[name]
+                    self.bracket(name, partial(self.measure_raw, name, model, 1, 0, nireqs.get(name, 0), daemon.pid),
+                                 partial(self.model_cells, daemon, model))
+                if batching:
+                    self.batching_pair(daemon, models, nireqs, batching)
+        for number, raw in enumerate(self.raws):
+            cells = self.round_cells(number)
+            add_ratios(cells, raw)
+            self.round_targets.append(targets(cells, raw, args.batch_protocol, _ints(args.batch_concurrency),
+                                              args.queue_delay_us))
+        return combine(self.round_targets)
+
+    def round_cells(self, number: int) -> list[Cell]:
+        return [cell for cell in self.cells if cell.round == number]
 
     def model_cells(self, daemon: Server, model: Model) -> None:
         """The daemon's cells of ``model``; for the tiny model each protocol's floor right after."""
@@ -312,11 +332,16 @@ class Bench:
                         "loadavg_end": os.getloadavg()},
             "tools": loadgen.tool_versions(),
             "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
-            "raw_openvino": self.raw,
+            "rounds": [{"raw_openvino": raw, "targets": [_target(t) for t in found_in]}
+                       for raw, found_in in zip(self.raws, self.round_targets)],
             "cells": [cell.as_dict() for cell in self.cells],
-            "targets": [{"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most,
-                         "met": t.met, "detail": t.detail} for t in found],
+            "targets": [_target(t) for t in found],
         }
+
+
+def _target(target: Target) -> dict[str, Any]:
+    return {"name": target.name, "value": target.value, "threshold": target.threshold,
+            "at_most": target.at_most, "met": target.met, "detail": target.detail}
 
 
 def daemon_nireqs(log: str) -> dict[str, int]:
@@ -355,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         bench = Bench(args, workdir)
         found = bench.run()
-        print()
-        print(table(bench.cells, bench.raw))
+        for number, raw in enumerate(bench.raws):
+            print(f"\nround {number + 1} of {args.rounds}" if args.rounds > 1 else "")
+            print(table(bench.round_cells(number), raw))
         print()
         print(target_lines(found))
         out = args.json or DEFAULT_JSON

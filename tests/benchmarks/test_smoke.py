@@ -16,6 +16,7 @@ import pytest
 
 from benchmarks import loadgen, payloads, schedtime
 from benchmarks.procstat import CpuSplit
+from benchmarks.report import Target, combine
 
 REPO = Path(__file__).resolve().parents[2]
 CPU = CpuSplit(100.0, 10.0, 0.0)
@@ -34,14 +35,17 @@ def load_tools() -> None:
 def test_quick_run_measures_every_protocol(load_tools: None, tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--workdir", str(tmp_path), "--json", str(out)],
+        [sys.executable, "-m", "benchmarks", "--quick", "--rounds", "2", "--workdir", str(tmp_path), "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert {"tiny", "matmul_b1", "matmul_bmax"} <= set(results["raw_openvino"])
-    assert all(raw["rps"] > 0 for raw in results["raw_openvino"].values())
-    cells = {(c["kind"], c["model"], c["protocol"]): c for c in results["cells"]}
+    assert len(results["rounds"]) == 2
+    for measured in results["rounds"]:
+        assert {"tiny", "matmul_b1", "matmul_bmax"} <= set(measured["raw_openvino"])
+        assert all(raw["rps"] > 0 for raw in measured["raw_openvino"].values())
+    assert {c["round"] for c in results["cells"]} == {0, 1}
+    cells = {(c["kind"], c["model"], c["protocol"]): c for c in results["cells"] if c["round"] == 1}
     for protocol in payloads.PROTOCOLS:
         for kind in ("daemon", "floor"):
             cell = cells[(kind, "tiny", protocol)]
@@ -52,6 +56,8 @@ def test_quick_run_measures_every_protocol(load_tools: None, tmp_path: Path) -> 
         assert (cell["sched_p99"] is not None) == (cell["kind"] == "daemon"), cell
     names = [t["name"] for t in results["targets"]]
     assert "dynamic batching c8 / no batching" in names
+    floor_target = next(t for t in results["targets"] if t["name"] == "tiny tfs-grpc c8 / bare grpc.aio floor")
+    assert floor_target["detail"].startswith("median of 2 rounds")
     assert "x floor" in done.stdout and ("MET" in done.stdout or "MISSED" in done.stdout)
 
 
@@ -61,6 +67,21 @@ requests: 3826 total, 3830 started, 3826 done, 3826 succeeded, 0 failed, 0 error
 status codes: 3826 2xx, 0 3xx, 0 4xx, 0 5xx
 traffic: 512.85KB (525163) total, 11.50KB (11778) headers (space savings 96.20%), 291.43KB (298428) data
 """
+
+
+def test_targets_of_several_rounds_are_their_medians() -> None:
+    def rounds(*values: tuple[float | None, float]) -> list[list[Target]]:
+        return [[Target("ratio", ratio, 0.5), Target("p99", p99, 4.0 + i, at_most=True)]
+                for i, (ratio, p99) in enumerate(values)]
+
+    one = rounds((0.4, 3.0))
+    assert combine(one) == one[0]
+    ratio, p99 = combine(rounds((0.4, 3.0), (0.7, 6.0), (0.6, 4.5)))
+    assert (ratio.value, ratio.threshold, ratio.met) == (0.6, 0.5, True)
+    assert ratio.detail.startswith("median of 3 rounds: 0.400; 0.700; 0.600")
+    assert (p99.value, p99.threshold, p99.met) == (4.5, 5.0, True)  # every round's own bound
+    ratio, _ = combine(rounds((None, 3.0), (0.4, 3.0)))  # a round that measured nothing is left out
+    assert (ratio.value, ratio.met) == (0.4, False)
 
 
 def test_h2load_output_parsed_and_latencies_read(tmp_path: Path) -> None:
