@@ -166,8 +166,8 @@ class Bench:
             self.raws[self.round][key] = after
             return
         self.raws[self.round][key] = {**before, "rps": round((before["rps"] + after["rps"]) / 2, 1),
-                         "cpu_other": max(before["cpu_other"], after["cpu_other"]),
-                         "bracket": {"before": before, "after": after}}
+                                      "cpu_other": max(before["cpu_other"], after["cpu_other"]),
+                                      "bracket": {"before": before, "after": after}}
 
     def _raw_run(self, key: str, model: Model, batch: int, bound: int, nireq: int, idle_pid: int,
                  with_app: bool, idle_gap: float = 0.0) -> dict[str, Any]:
