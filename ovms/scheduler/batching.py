@@ -58,7 +58,8 @@ def merge(parts: Sequence[dict[int, np.ndarray]], axes: dict[int, int], into: De
 
     ``into(i, shape, dtype)`` may return the array to write input ``i`` into (an infer request's
     own buffer, so no array is allocated and wrapped per batch); where it returns None (or is not
-    given) the input is concatenated into a new array. A single part is returned as is.
+    given) the input is concatenated into a new array; either way the result holds the array
+    written. A single part is returned as is.
     """
     if len(parts) == 1:
         return parts[0]

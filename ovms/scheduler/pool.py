@@ -124,10 +124,12 @@ class InferPool:
 
     def _load(self, index: int, parts: Sequence[dict[int, np.ndarray]], axes: dict[int, int]) -> dict[int, np.ndarray]:
         """Set a job's inputs on request ``index``; returns the arrays OpenVINO now shares."""
+        buffers = self._buffers[index]
         if len(parts) > 1:
-            filled: set[int] = set()
-            merged = merge(parts, axes, functools.partial(self._fill, index, filled))
-            shared = {port: array for port, array in merged.items() if port not in filled}
+            merged = merge(parts, axes, functools.partial(self._buffer, index))
+            # merge returns the buffer it wrote into: only inputs it had no buffer for are shared
+            shared = {port: array for port, array in merged.items()
+                      if port not in buffers or array is not buffers[port].view}
         else:
             shared = {}
             for port, array in parts[0].items():
@@ -136,20 +138,13 @@ class InferPool:
                     shared[port] = array
                 else:
                     np.copyto(view, array)
-        request, buffers = self._requests[index], self._buffers[index]
+        request = self._requests[index]
         for port, array in shared.items():
             # Not start_async(dict): its per-input dispatch costs the loop ~25 us more per request.
             request.set_input_tensor(port, to_tensor(array))
             if port in buffers:
                 buffers[port].bound = False
         return shared
-
-    def _fill(self, index: int, filled: set[int], port: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
-        """:meth:`_buffer` for :func:`merge`, noting the ports it fills."""
-        view = self._buffer(index, port, shape, dtype)
-        if view is not None:
-            filled.add(port)
-        return view
 
     def _buffer(self, index: int, port: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
         """Request ``index``'s own input tensor at ``port``, set to ``shape``, as an array to fill.

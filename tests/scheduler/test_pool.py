@@ -207,3 +207,18 @@ def test_a_merge_that_does_not_fit_fails_the_job_and_keeps_the_request(tmp_path)
         assert error is None and np.all(outputs[0] == 1)
 
     asyncio.run(main())
+
+
+def test_merged_strings_get_a_tensor_of_their_own(tmp_path):
+    spec = mf.build_strings_ir(tmp_path / "1")  # "text" [-1] STRING, echoed
+    compiled = ov.Core().compile_model(str(spec.model_file), "CPU")
+
+    async def main():
+        pool = InferPool(compiled, 1)
+        parts = [{0: np.array([b"a", b"bc"], dtype=object)}, {0: np.array([b"def"], dtype=object)}]
+        for _ in range(2):  # the second merge meets the request as the first one left it
+            outputs, error = await run(pool, *parts, axes={0: 0})
+            assert error is None and outputs[0].tolist() == [b"a", b"bc", b"def"]
+        assert pool._buffers[0] == {}  # strings are never copied into a pool-owned tensor
+
+    asyncio.run(main())
