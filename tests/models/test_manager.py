@@ -1,7 +1,10 @@
 """Model manager with real OpenVINO models: policies, fallback, reload order, draining, waiting."""
 
 import asyncio
+import gc
+import logging
 import shutil
+import weakref
 
 import numpy as np
 import openvino as ov
@@ -9,6 +12,7 @@ import pytest
 
 from ovms.errors import OvmsError, Status
 from ovms.models.manager import ModelManager
+from ovms.scheduler.batching import BatchingConfig
 from ovms.settings import ModelConfig, VersionPolicy
 from ovms.types import ErrorCode, ModelState
 from tests import modelfactory as mf
@@ -140,6 +144,44 @@ def test_shape_batch_and_mapping(tmp_path):
         meta_b = (await manager.servable("b", 0)).metadata
         assert meta_b.inputs[0].name == "input" and meta_b.outputs[0].name == "output"
         assert meta_b.inputs[0].shape == (-1, 10)
+        await manager.shutdown()
+
+    run(main())
+
+
+@pytest.mark.parametrize("batching", [None, BatchingConfig(4, 0.001, ())], ids=["plain", "batched"])
+def test_a_retired_version_frozen_at_start_up_is_freed(tmp_path, monkeypatch, batching):
+    """The daemon freezes its start-up heap (server.freeze_startup_heap): a version loaded then must
+    not sit in a reference cycle once retired, or its compiled model would never be freed."""
+    mf.build_dummy_ir(tmp_path / "1", 1.0)
+    # pytest's log capture keeps each record for the report, and the failure's record holds the
+    # error, its traceback, its frames and so the scheduler; the daemon's handlers drop records.
+    monkeypatch.setattr(logging.getLogger("ovms.scheduler.scheduler"), "disabled", True)
+
+    async def main():
+        manager = ModelManager(ov.Core())
+        await manager.apply([ModelConfig("m", str(tmp_path), batch_size=(1, 4), batching=batching)])
+        servable = await manager.servable("m", 0)
+        loaded = manager.model("m").versions[1].loaded
+        alive = [weakref.ref(o) for o in (servable, servable.scheduler, servable.scheduler.pool, loaded)]
+        del servable, loaded
+        gc.collect()
+        gc.freeze()
+        try:
+            await asyncio.gather(*(infer(manager) for _ in range(6)))
+            with pytest.raises(OvmsError):  # a failure leaves a traceback cycle that refers to it
+                await (await manager.servable("m", 0)).scheduler.submit({0: np.zeros((1, 11), np.float32)})
+            mf.build_dummy_ir(tmp_path / "2", 2.0)
+            assert await manager.rescan()
+            assert (await infer(manager))[0, 0] == 2.0
+            for _ in range(100):  # the retired version drains on its own task
+                gc.collect()
+                if not any(ref() for ref in alive):
+                    break
+                await asyncio.sleep(0.01)
+            assert [ref() for ref in alive] == [None] * 4
+        finally:
+            gc.unfreeze()
         await manager.shutdown()
 
     run(main())
