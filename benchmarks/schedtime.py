@@ -4,7 +4,7 @@ The load tools see a request's whole trip (the kernel, the protocol stack, the e
 the scheduler); this histogram sees only the scheduler's part (queued, batched, run), which is what
 a batching policy controls. The daemon runs with ``--metrics_enable --metrics_list
 ovms_scheduler_time_us``; each cell scrapes ``/metrics`` before and after, and the difference of the
-cumulative bucket counts is that cell's distribution. Buckets are 10 % apart, so a quantile is
+cumulative bucket counts is that cell's distribution. Buckets are 5 % apart, so a quantile is
 known to lie within one bucket: :func:`quantile` returns that bucket's bounds, and its upper bound
 is an exact "at most" (Prometheus' ``histogram_quantile`` would interpolate inside it).
 """

@@ -15,7 +15,7 @@ and one optional family (only when named in ``metrics_list``):
 
 - ``ovms_scheduler_time_us`` (histogram, name/version): per answered request, the time from
   entering the scheduler's queue to its result (waiting, batch formation, inference, split). Its
-  buckets are 10 % apart, fine enough to check a latency bound such as dynamic batching's
+  buckets are 5 % apart, fine enough to check a latency bound such as dynamic batching's
   "queue delay plus one batch's inference" (OVMS's time buckets are 80 % apart).
 """
 
@@ -32,8 +32,8 @@ Operation = Literal["infer", "metadata", "status", "ready"]
 
 # OVMS: floor(10 * 1.8**i) for i in 0..32 (microseconds); +Inf is implicit.
 TIME_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(10 * 1.8**i)) for i in range(33))
-# 10 us .. ~9 s, each bound 10 % above the previous one.
-FINE_TIME_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(10 * 1.1**i)) for i in range(145))
+# 20 us .. ~10 s, each bound 5 % above the previous one (from 20 us on, flooring keeps them distinct).
+FINE_TIME_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(20 * 1.05**i)) for i in range(270))
 BATCH_BUCKETS: tuple[float, ...] = tuple(float(2**i) for i in range(11))  # 1 .. 1024 rows
 
 REQUESTS_SUCCESS = "ovms_requests_success"
