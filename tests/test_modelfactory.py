@@ -30,6 +30,7 @@ FAST_BUILDERS: dict[str, Callable[[Path], mf.ModelSpec]] = {
     "add_sub_ir": mf.build_add_sub_ir,
     "dynamic_ir": mf.build_dynamic_ir,
     "slow_ir": partial(mf.build_slow_ir, depth=8, width=64),
+    "resnet_io_ir": mf.build_resnet_io_ir,
     "dummy_onnx": mf.build_dummy_onnx,
     "dummy_onnx_dynamic": partial(mf.build_dummy_onnx, shape=(-1, 10)),
     "add_sub_onnx": mf.build_add_sub_onnx,

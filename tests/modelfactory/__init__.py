@@ -17,7 +17,7 @@ from .ir import (
 )
 from .onnx_models import build_add_sub_onnx, build_dummy_onnx
 from .paddle import build_dummy_paddle
-from .resnet import build_resnet50_ir
+from .resnet import build_resnet50_ir, build_resnet_io_ir
 from .slow import build_slow_ir
 from .spec import ModelFormat, ModelSpec, TensorSpec
 from .tf_models import (
@@ -47,6 +47,7 @@ __all__ = [
     "build_empty_version",
     "build_reshape_ir",
     "build_resnet50_ir",
+    "build_resnet_io_ir",
     "build_strings_ir",
     "build_slow_ir",
     "build_typed_ir",

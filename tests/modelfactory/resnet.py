@@ -1,4 +1,5 @@
-"""A ResNet-50-shaped IR model with random weights, built locally for benchmarks (never committed).
+"""A ResNet-50-shaped IR model with random weights, built locally for benchmarks (never committed),
+and a model with its input and output but no compute.
 
 Same topology and parameter count (~25.5 M) as ResNet-50 v1 with batch norm folded into per-channel
 biases; the weights are random, so its outputs mean nothing, but its compute cost is realistic.
@@ -6,6 +7,7 @@ biases; the weights are random, so its outputs mean nothing, but its compute cos
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ import openvino.opset1 as opset1
 import openvino.opset13 as ops
 
 from .irsave import constant, parameter, result, save_ir
-from .spec import ModelSpec, TensorSpec
+from .spec import Arrays, ModelSpec, TensorSpec
 
 #: (bottleneck width, number of blocks, stride of the first block) per stage.
 _STAGES: tuple[tuple[int, int, int], ...] = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
@@ -91,3 +93,25 @@ def build_resnet50_ir(version_dir: Path, batch: int = 1, classes: int = 1000, se
     xml = save_ir(model, version_dir)
     outputs = (TensorSpec("prob", (batch, classes), "float32"),)
     return ModelSpec("ir", version_dir, xml, (inp,), outputs, None, notes="random weights, no reference")
+
+
+def build_resnet_io_ir(version_dir: Path, classes: int = 1000) -> ModelSpec:
+    """ResNet-50's input and output without its compute: "prob" = the first ``classes`` values of "data".
+
+    Input "data" [1,3,224,224] FP32 (a 600 KB request), output "prob" [1,classes] FP32. A server
+    answers it with the same bytes on the wire as :func:`build_resnet50_ir`, so the server's own cost
+    per ResNet-sized request can be measured apart from the inference (``benchmarks.threadcpu``).
+    """
+    inp = TensorSpec("data", (1, 3, 224, 224), "float32")
+    x = parameter(inp)
+    flat = ops.reshape(x, constant([1, -1], "int64", "flat_shape"), False, name="flat")
+    head = ops.slice(flat, constant([0, 0], "int64", "start"), constant([1, classes], "int64", "stop"),
+                     constant([1, 1], "int64", "step"), name="head")
+    model = ov.Model([result(head, "prob")], [x], "resnet_io")
+    xml = save_ir(model, version_dir)
+
+    def reference(inputs: Mapping[str, np.ndarray]) -> Arrays:
+        return {"prob": inputs["data"].reshape(1, -1)[:, :classes].copy()}
+
+    outputs = (TensorSpec("prob", (1, classes), "float32"),)
+    return ModelSpec("ir", version_dir, xml, (inp,), outputs, reference)
