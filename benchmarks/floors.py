@@ -9,13 +9,14 @@
 The response file holds a response of the real size, recorded from the daemon. These measure what
 the Python server stack alone costs per request; the daemon cannot beat them.
 
-    python -m benchmarks.floors grpc --port 9001 --response resp.bin
+    python -m benchmarks.floors grpc --port 9001 --response resp.bin [--delay-ms 23]
     python -m benchmarks.floors rest --port 8001 --response resp.json [--header NAME=VALUE]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,19 @@ MAX_MESSAGE_BYTES = 1024 * 1024 * 1024
 
 
 class _AnyMethod(grpc.GenericRpcHandler):
-    """Serves every unary method with the same raw response bytes."""
+    """Serves every unary method with the same raw response bytes.
 
-    def __init__(self, response: bytes) -> None:
+    ``delay`` > 0: each answer first waits ``delay`` seconds, one request at a time (a lock), as a
+    model with one stream answers: requests then arrive and wait as they do in the ResNet cells.
+    """
+
+    def __init__(self, response: bytes, delay: float = 0.0) -> None:
+        turn = asyncio.Lock()
+
         async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            if delay > 0:
+                async with turn:
+                    await asyncio.sleep(delay)
             return response
 
         self._handler = grpc.unary_unary_rpc_method_handler(handle)
@@ -41,11 +51,11 @@ class _AnyMethod(grpc.GenericRpcHandler):
         return self._handler
 
 
-async def serve_grpc(host: str, port: int, response: bytes) -> None:
+async def serve_grpc(host: str, port: int, response: bytes, delay: float = 0.0) -> None:
     options = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
     server = grpc.aio.server(options=options)
-    server.add_generic_rpc_handlers((_AnyMethod(response),))
+    server.add_generic_rpc_handlers((_AnyMethod(response, delay),))
     server.add_insecure_port(f"{host}:{port}")
     await server.start()
     await server.wait_for_termination()
@@ -78,10 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--response", type=Path, required=True, help="response body (gRPC: framed message)")
     parser.add_argument("--header", action="append", default=[], help="extra REST header NAME=VALUE")
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="gRPC: answer each request after this delay, one at a time (a one-stream model)")
     args = parser.parse_args(argv)
     body = args.response.read_bytes()
     if args.kind == "grpc":
-        uvloop.run(serve_grpc(args.host, args.port, body[5:]))  # strip the gRPC frame prefix
+        uvloop.run(serve_grpc(args.host, args.port, body[5:], args.delay_ms / 1e3))  # strip the frame prefix
         return 0
     headers = [(n.lower().encode(), v.encode()) for n, _, v in (h.partition("=") for h in args.header)]
     config = uvicorn.Config(rest_app(body, headers), host=args.host, port=args.port, http="httptools",

@@ -77,14 +77,18 @@ def start_daemon(config: Path, workdir: Path, cpus: str | None = None, flags: tu
 
 
 def start_floor(kind: str, response: bytes, headers: tuple[tuple[str, str], ...], workdir: Path,
-                cpus: str | None = None, timeout: float = 30.0) -> Server:
-    """A floor server (``benchmarks.floors``) answering ``response``; waits until it accepts."""
+                cpus: str | None = None, timeout: float = 30.0, delay_ms: float = 0.0) -> Server:
+    """A floor server (``benchmarks.floors``) answering ``response``; waits until it accepts.
+
+    ``delay_ms``: gRPC answers wait that long, one at a time (``floors --delay-ms``)."""
     port = free_port()
     body = workdir / f"floor-{kind}-{port}.bin"
     body.write_bytes(response)
     command = [sys.executable, "-m", "benchmarks.floors", kind, "--port", str(port), "--response", str(body)]
     for name, value in headers:
         command += ["--header", f"{name}={value}"]
+    if delay_ms:
+        command += ["--delay-ms", str(delay_ms)]
     log = workdir / f"floor-{kind}-{port}.log"
     process = _spawn(command, log, cpus)
     server = Server(process, port if kind == "grpc" else 0, port if kind == "rest" else 0, log)

@@ -10,10 +10,13 @@ Models: ``resnet`` (ResNet-50-sized, random weights), ``resnet_io`` (the same in
 bytes, no compute: the server's own cost of a ResNet-sized request), ``tiny``. ``--rps N`` paces
 each connection at N requests/s (h2load ``--rps``) instead of a closed loop, so two servers can be
 compared at one request rate; ``--beside-raw`` keeps raw OpenVINO running ResNet in a process of
-its own throughout (both cores busy, as in the ResNet cells of the benchmark).
+its own throughout (both cores busy, as in the ResNet cells of the benchmark). ``--floor-delay-ms
+D`` makes the floor answer after D ms, one request at a time, as a one-stream model does, so a
+closed loop at concurrency 8 sends and waits as in the ResNet cells.
 
     python -m benchmarks.threadcpu --model resnet --concurrency 8
     python -m benchmarks.threadcpu --model resnet_io --server floor --rps 5 --beside-raw
+    python -m benchmarks.threadcpu --model resnet_io --server floor --floor-delay-ms 23 --concurrency 8
 """
 
 from __future__ import annotations
@@ -153,7 +156,7 @@ def start(args: argparse.Namespace, workdir: Path, payload: payloads.Payload) ->
         return daemon
     with daemon:
         response = payloads.probe(payload, HOST, daemon.grpc_port)
-    return start_floor("grpc", response.body, (), workdir)
+    return start_floor("grpc", response.body, (), workdir, delay_ms=args.floor_delay_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--beside-raw", action="store_true", help="raw OpenVINO runs ResNet meanwhile")
+    parser.add_argument("--floor-delay-ms", type=float, default=0.0,
+                        help="the floor answers after this delay, one request at a time (e.g. ResNet's 23)")
     parser.add_argument("--workdir", type=Path, help="models and logs (default: a temp dir)")
     args = parser.parse_args(argv)
     if shutil.which("h2load") is None:

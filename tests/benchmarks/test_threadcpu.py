@@ -71,3 +71,15 @@ def test_a_short_run_reports_the_servers_threads(h2load: None, server: str, tmp_
     assert 50 <= float(header.group(1)) <= 110  # two connections paced at 50 requests/s each
     assert float(header.group(2)) > 0
     assert re.search(r"^  loop +\d+ +[\d.]+ ms", done.stdout, re.M), done.stdout
+
+
+def test_a_delayed_floor_answers_one_request_at_a_time(h2load: None, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.threadcpu", "--model", "tiny", "--server", "floor", "--floor-delay-ms", "50",
+         "--duration", "2", "--warmup", "1", "--rounds", "1", "--concurrency", "4", "--workdir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    header = re.search(r"round 1: ([\d.]+) req/s", done.stdout)
+    assert header is not None, done.stdout
+    assert 10 <= float(header.group(1)) <= 21  # four clients, but one 50 ms answer at a time
