@@ -55,6 +55,7 @@ class LoadSpec:
     duration: int
     warmup: int = 1
     cpus: str | None = None  # taskset CPU list for the load tool, e.g. "1"
+    rps: float | None = None  # h2load only: requests/s per connection instead of a closed loop
 
 
 def missing_tools() -> list[str]:
@@ -82,6 +83,8 @@ def _h2load(payload: Payload, url: str, body: Path, spec: LoadSpec, expect: int 
     # include the warm-up requests, and the response-size check below needs exact totals.
     log = body.with_name("requests.log")
     base = ["h2load", "-t1", f"-c{spec.concurrency}", "-m1", "-d", str(body)]
+    if spec.rps:
+        base += ["--rps", str(spec.rps)]
     for name, value in payload.headers:
         base += ["-H", f"{name}: {value}"]
     if spec.warmup:
@@ -123,6 +126,8 @@ def _h2load_latencies(log: Path) -> np.ndarray:
 
 def _wrk(payload: Payload, url: str, body: Path, spec: LoadSpec, expect: int | None,
          server_pid: int | None) -> LoadResult:
+    if spec.rps:
+        raise ValueError("wrk cannot pace requests (LoadSpec.rps is for h2load)")
     script = body.with_name("post.lua")
     script.write_text(_lua(payload, body))
     base = ["wrk", "-t1", f"-c{spec.concurrency}", "--timeout", "60s", "-s", str(script)]

@@ -3,6 +3,8 @@
 - ``tiny``: OVMS's ``dummy`` (input "b" [1,10] FP32, "a" = b + 1): the server's own cost per call.
 - ``resnet``: ResNet-50-sized (~25.5 M random weights, input "data" [1,3,224,224], output "prob"
   [1,1000]): a realistic inference cost.
+- ``resnet_io``: ResNet's input and output bytes with no compute (not in the default set; for
+  ``benchmarks.threadcpu``).
 - ``matmul`` / ``matmul_batched``: one batchable model (input "x" [-1,W], ``depth`` x tanh(x @ W))
   served twice, without and with ``dynamic_batching``: where batching pays, as a batch of 16 costs
   far less than 16 inferences of one.
@@ -14,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.modelfactory import build_dummy_ir, build_resnet50_ir, build_slow_ir
+from tests.modelfactory import build_dummy_ir, build_resnet50_ir, build_resnet_io_ir, build_slow_ir
 
 MODEL_NAMES = ("tiny", "resnet")
 
@@ -50,6 +52,9 @@ def build(root: Path, names: list[str], batching: Batching | None) -> dict[str, 
     if "resnet" in names:
         spec = _cached(root / "resnet" / "1", lambda d: build_resnet50_ir(d))
         models["resnet"] = Model("resnet", spec, "data", "prob", (1, 3, 224, 224))
+    if "resnet_io" in names:
+        spec = _cached(root / "resnet_io" / "1", lambda d: build_resnet_io_ir(d))
+        models["resnet_io"] = Model("resnet_io", spec, "data", "prob", (1, 3, 224, 224))
     if batching is not None:
         folder = f"matmul-d{batching.depth}-w{batching.width}"
         xml = _cached(root / folder / "1",

@@ -22,9 +22,9 @@ closed loop at concurrency 8 sends and waits as in the ResNet cells.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,15 +34,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import payloads
-from benchmarks.models import Model, write_config
+from benchmarks import loadgen, payloads
+from benchmarks.models import Model, build, write_config
 from benchmarks.servers import HOST, Server, start_daemon, start_floor
-from tests.modelfactory import build_dummy_ir, build_resnet50_ir, build_resnet_io_ir
 
 _TICK = os.sysconf("SC_CLK_TCK")
-_BUILDERS = {"resnet": build_resnet50_ir, "resnet_io": build_resnet_io_ir, "tiny": build_dummy_ir}
-_NAMES = {"resnet": ("data", "prob", (1, 3, 224, 224)), "resnet_io": ("data", "prob", (1, 3, 224, 224)),
-          "tiny": ("b", "a", (1, 10))}
+MODELS = ("resnet", "resnet_io", "tiny")
 
 
 @dataclass(frozen=True)
@@ -103,30 +100,13 @@ def per_request(before: dict[int, ThreadUse], after: dict[int, ThreadUse], pid: 
     return [line for _, line in sorted(rows, reverse=True)]
 
 
-def h2load(payload: payloads.Payload, port: int, body: Path, concurrency: int, seconds: int,
-           rps: float | None) -> tuple[int, float]:
-    """(succeeded requests, seconds) of one h2load run."""
-    command = ["h2load", "-t1", f"-c{concurrency}", "-m1", f"-D{seconds}", "-d", str(body)]
-    if rps:
-        command += ["--rps", str(rps)]
-    for name, value in payload.headers:
-        command += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*command, f"http://{HOST}:{port}{payload.path}"], capture_output=True, text=True,
-                          timeout=seconds + 120, check=False)
-    succeeded = re.search(r"(\d+) succeeded", done.stdout)
-    finished = re.search(r"finished in ([\d.]+)s", done.stdout)
-    if done.returncode != 0 or succeeded is None or finished is None:
-        raise RuntimeError(f"h2load failed ({done.returncode}): {done.stderr or done.stdout}")
-    return int(succeeded.group(1)), float(finished.group(1))
-
-
 @contextmanager
 def beside_raw(workdir: Path, enabled: bool) -> Iterator[None]:
     """Raw OpenVINO running ResNet in a process of its own while the block runs (if ``enabled``)."""
     if not enabled:
         yield
         return
-    xml = _model(workdir, "resnet")
+    xml = build(workdir / "models", ["resnet"], None)["resnet"].xml
     command = [sys.executable, "-m", "benchmarks.raw_openvino", str(xml), "--shape", "1,3,224,224",
                "--duration", "86400", "--nireq", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
@@ -138,30 +118,24 @@ def beside_raw(workdir: Path, enabled: bool) -> Iterator[None]:
         process.wait()
 
 
-def _model(workdir: Path, name: str) -> Path:
-    version_dir = workdir / "models" / name / "1"
-    xml = version_dir / "model.xml"
-    if not xml.exists():
-        _BUILDERS[name](version_dir)
-    return xml
-
-
-def start(args: argparse.Namespace, workdir: Path, payload: payloads.Payload) -> Server:
-    """The server to measure: the daemon serving the model, or the floor with the daemon's answer."""
-    input_name, output_name, shape = _NAMES[args.model]
-    model = Model(args.model, _model(workdir, args.model), input_name, output_name, shape)
-    config = write_config(workdir / "config.json", {args.model: model}, {})
-    daemon = start_daemon(config, workdir)
-    if args.server == "daemon":
-        return daemon
-    with daemon:
+def start(args: argparse.Namespace, workdir: Path, model: Model, payload: payloads.Payload) -> tuple[Server, int]:
+    """The server to measure and the size of its good answer (h2load's check, as in the benchmark):
+    the daemon serving ``model``, or the floor answering what the daemon answered."""
+    daemon = start_daemon(write_config(workdir / "config.json", {model.name: model}, {}), workdir)
+    try:
         response = payloads.probe(payload, HOST, daemon.grpc_port)
-    return start_floor("grpc", response.body, (), workdir, delay_ms=args.floor_delay_ms)
+    except BaseException:
+        daemon.stop()
+        raise
+    if args.server == "daemon":
+        return daemon, len(response.body)
+    daemon.stop()
+    return start_floor("grpc", response.body, (), workdir, delay_ms=args.floor_delay_ms), len(response.body)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=sorted(_BUILDERS), default="resnet_io")
+    parser.add_argument("--model", choices=MODELS, default="resnet_io")
     parser.add_argument("--protocol", choices=("tfs-grpc", "kserve-grpc"), default="tfs-grpc")
     parser.add_argument("--server", choices=("daemon", "floor"), default="daemon")
     parser.add_argument("--concurrency", type=int, default=8)
@@ -174,28 +148,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="the floor answers after this delay, one request at a time (e.g. ResNet's 23)")
     parser.add_argument("--workdir", type=Path, help="models and logs (default: a temp dir)")
     args = parser.parse_args(argv)
-    if shutil.which("h2load") is None:
+    if "h2load" in loadgen.missing_tools():
         print("h2load is missing: bash scripts/install-bench-deps.sh", file=sys.stderr)
         return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ovms-threadcpu-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    input_name, output_name, shape = _NAMES[args.model]
-    payload = payloads.build(args.protocol, args.model, input_name, output_name, payloads.sample_input(shape))
-    body = workdir / "body.bin"
-    body.write_bytes(payload.body)
-    with start(args, workdir, payload) as server, beside_raw(workdir, args.beside_raw):
-        h2load(payload, server.grpc_port, body, args.concurrency, args.warmup, args.rps)
+    model = build(workdir / "models", [args.model], None)[args.model]
+    payload = payloads.build(args.protocol, model.name, model.input_name, model.output_name,
+                             payloads.sample_input(model.shape))
+    server, expect = start(args, workdir, model, payload)
+    with server, beside_raw(workdir, args.beside_raw):
+        drive = functools.partial(loadgen.run, payload, HOST, server.grpc_port, expect_bytes=expect, server_pid=None)
+        if args.warmup:
+            drive(loadgen.LoadSpec(args.concurrency, args.warmup, 0, rps=args.rps))
         for index in range(args.rounds):
             before = threads(server.pid)
-            requests, seconds = h2load(payload, server.grpc_port, body, args.concurrency, args.duration, args.rps)
+            result = drive(loadgen.LoadSpec(args.concurrency, args.duration, 0, rps=args.rps))
             after = threads(server.pid)
+            if result.errors or not result.requests:
+                raise RuntimeError(f"{result.errors} error answers, {result.requests} good ones: {result.note}")
             total = sum(use.minus(before.get(tid)).cpu for tid, use in after.items())
             print(f"{args.server} {args.model} {args.protocol} c{args.concurrency}"
                   f"{f' rps {args.rps:g}' if args.rps else ''}{' beside raw' if args.beside_raw else ''}"
-                  f" round {index + 1}: {requests / seconds:.1f} req/s, {total / requests * 1e3:.3f} ms CPU"
+                  f" round {index + 1}: {result.rps:.1f} req/s, {total / result.requests * 1e3:.3f} ms CPU"
                   f" per request (thread, ms, voluntary / involuntary switches, minor faults per request)",
                   flush=True)
-            print("\n".join(per_request(before, after, server.pid, requests)), flush=True)
+            print("\n".join(per_request(before, after, server.pid, result.requests)), flush=True)
     return 0
 
 
