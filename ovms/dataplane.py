@@ -40,7 +40,7 @@ from ovms.types import (
     ModelState,
     VersionStatus,
 )
-from ovms.validation import validate_inputs, validate_outputs
+from ovms.validation import decodes_any_image, validate_inputs, validate_outputs
 
 SERVER_NAME = "OpenVINO Model Server"
 # The key under which an edge passes a TF Serving "no-named" tensor: it goes to the model's only input.
@@ -85,7 +85,11 @@ class DataPlane:
             missing = _NAME_MISSING.get(request.frontend, Status.MODEL_NAME_MISSING)
             servable = await self._manager.servable(request.model_name, request.version, missing)
             meta = servable.metadata
-            inputs = validate_inputs(meta, _known_inputs(meta, request))
+            known = _known_inputs(meta, request)
+            if decodes_any_image(meta, known):  # OpenCV work: off the loop, GIL released
+                inputs = await asyncio.to_thread(validate_inputs, meta, known, request.frontend.api)
+            else:
+                inputs = validate_inputs(meta, known, request.frontend.api)
             wanted = validate_outputs(meta, request.outputs)
             results = await servable.scheduler.submit(inputs, request.deadline)
         except BaseException as err:

@@ -74,6 +74,22 @@ class Status(Enum):
         Code.INVALID_ARGUMENT,
         "Could not parse input content. Unsupported data precision detected",
     )
+    UNSUPPORTED_LAYOUT = (
+        Code.INVALID_ARGUMENT,
+        "Received binary image input but resource not configured to accept NHWC layout",
+    )
+    IMAGE_PARSING_FAILED = (Code.INVALID_ARGUMENT, "Image parsing failed")
+    INVALID_NO_OF_CHANNELS = (Code.INVALID_ARGUMENT, "Invalid number of channels in binary input")
+    BINARY_IMAGES_RESOLUTION_MISMATCH = (
+        Code.INVALID_ARGUMENT,
+        "Binary input images for this endpoint are required to have the same resolution",
+    )
+    STRING_VAL_EMPTY = (Code.INVALID_ARGUMENT, "String val is empty")
+    BYTES_CONTENTS_EMPTY = (Code.INVALID_ARGUMENT, "Bytes contents is empty")
+    INVALID_STRING_MAX_SIZE_EXCEEDED = (
+        Code.INVALID_ARGUMENT,
+        "Maximum 2D array after string conversion exceeded 1GB",
+    )
     REST_PARSE_ERROR = (Code.INVALID_ARGUMENT, "Invalid JSON structure")
     JSON_INVALID = (Code.FAILED_PRECONDITION, "The file is not valid json")
     RESHAPE_ERROR = (Code.FAILED_PRECONDITION, "Model could not be reshaped with requested shape")

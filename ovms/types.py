@@ -92,13 +92,15 @@ class TensorSpec:
 
     ``shape`` uses -1 for any size and (min, max) for ranges; metadata reports both as -1.
     ``batch_index`` is the position of the ``N`` dimension from the layout (0 by default), or
-    None when the layout has no batch dimension.
+    None when the layout has no batch dimension. ``layout`` is the client-facing layout configured
+    for an input (``"NHWC"`` for ``--layout NHWC:NCHW``), None for OVMS's default ``N...``.
     """
 
     name: str
     precision: Precision
     shape: tuple[Dim, ...]
     batch_index: int | None = 0
+    layout: str | None = None
 
     @property
     def metadata_shape(self) -> list[int]:

@@ -2,6 +2,8 @@
 
 Order (reference 5.5): number of inputs; per model input: present, no negative dimensions,
 precision, number of dimensions, batch size, shape, content size. The first failure is reported.
+STRING tensors sent to numeric inputs (strings for U8 inputs, encoded images for 4-D inputs) are
+converted by :mod:`ovms.binary_inputs` instead, with its own checks.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ import math
 
 import numpy as np
 
+from ovms.binary_inputs import Api, decodes_images, from_strings
 from ovms.errors import OvmsError, Status
 from ovms.types import InputTensor, ModelMetadata, Precision, TensorSpec, dim_accepts, format_dim, format_shape
 
 
-def validate_inputs(meta: ModelMetadata, inputs: dict[str, InputTensor]) -> dict[int, np.ndarray]:
-    """Validated inputs keyed by the model's input port index; raises OvmsError."""
+def validate_inputs(
+    meta: ModelMetadata, inputs: dict[str, InputTensor], api: Api = "TensorFlowServing"
+) -> dict[int, np.ndarray]:
+    """Validated inputs keyed by the model's input port index; raises OvmsError.
+
+    ``api`` picks OVMS's wording where TF Serving and KServe texts differ (binary inputs).
+    """
     if len(inputs) != len(meta.inputs):
         raise OvmsError(Status.INVALID_NO_OF_INPUTS, f"Expected: {len(meta.inputs)}; Actual: {len(inputs)}")
     arrays: dict[int, np.ndarray] = {}
@@ -23,8 +31,13 @@ def validate_inputs(meta: ModelMetadata, inputs: dict[str, InputTensor]) -> dict
         tensor = inputs.get(spec.name)
         if tensor is None:
             raise OvmsError(Status.INVALID_MISSING_INPUT, f"Required input: {spec.name}")
-        arrays[index] = to_array(spec, tensor)
+        arrays[index] = to_array(spec, tensor, api)
     return arrays
+
+
+def decodes_any_image(meta: ModelMetadata, inputs: dict[str, InputTensor]) -> bool:
+    """Whether validating ``inputs`` decodes images: then it belongs on a worker thread."""
+    return any(spec.name in inputs and decodes_images(spec, inputs[spec.name]) for spec in meta.inputs)
 
 
 def validate_outputs(meta: ModelMetadata, names: tuple[str, ...] | None) -> list[int]:
@@ -38,9 +51,15 @@ def validate_outputs(meta: ModelMetadata, names: tuple[str, ...] | None) -> list
     return sorted(known[n] for n in set(names))
 
 
-def to_array(spec: TensorSpec, tensor: InputTensor) -> np.ndarray:
+def to_array(spec: TensorSpec, tensor: InputTensor, api: Api = "TensorFlowServing") -> np.ndarray:
     """Check one input against ``spec`` and view/convert its data as a shaped numpy array."""
     values = tensor.values
+    if tensor.precision is Precision.STRING and spec.precision is not Precision.STRING:
+        shape = tensor.shape if tensor.shape is not None else _shape_of(values)
+        _check_dims(spec, shape)
+        converted = from_strings(spec, tensor, shape, api)
+        if converted is not None:
+            return converted
     if tensor.precision is None:
         values = _cast_to_model(spec, values)
         precision = spec.precision

@@ -39,6 +39,8 @@ _OVERRIDES: dict[Status, int] = {
     Status.REST_UNSUPPORTED_METHOD: 406,
     # Ours: an explicit body limit is "Payload Too Large", not a rate limit (429).
     Status.REQUEST_TOO_LARGE: 413,
+    # Binary-input statuses keep their canonical 400 even where OVMS's map lacks them (an
+    # undecodable image is a 500 there): a client's bad image is not a server fault.
     # Config reload failures are not in OVMS's HTTP map: unmapped statuses are 500.
     Status.CONFIG_FILE_INVALID: 500,
     Status.CONFIG_RELOAD_FAILED: 500,

@@ -169,7 +169,7 @@ def _spec(name: str, port: ov.ConstOutput, layout: str | None) -> TensorSpec:
     if precision is None:
         raise OvmsError(Status.UNSUPPORTED_PRECISION, f"{port.get_element_type()} of tensor {name}")
     shape = _dims(port.get_partial_shape())
-    return TensorSpec(name, precision, shape, _batch_index(layout, len(shape)))
+    return TensorSpec(name, precision, shape, _batch_index(layout, len(shape)), layout)
 
 
 def _dims(shape: ov.PartialShape) -> tuple[Dim, ...]:
@@ -189,4 +189,4 @@ def _batch_index(layout: str | None, rank: int) -> int | None:
     if layout is None:
         return 0 if rank > 0 else None
     index = ov.Layout(layout)
-    return ov.layout_helpers.batch(index) % rank if ov.layout_helpers.has_batch(index) and rank else None
+    return ov.layout_helpers.batch_idx(index) % rank if ov.layout_helpers.has_batch(index) and rank else None

@@ -49,3 +49,16 @@ def test_bad_device_and_bad_shape_are_ovms_errors(files):
     with pytest.raises(OvmsError) as info:
         load_model(core, files, ModelConfig("m", "/x", shape={"nope": (1, 2)}), 1)
     assert info.value.status is Status.RESHAPE_ERROR
+
+
+def test_layouts_tag_or_transpose_inputs(tmp_path):
+    folder = tmp_path / "nchw" / "1"
+    mf.build_typed_ir(folder, "float32", increment=0.0, shape=(1, 3, 6, 8))
+    nchw = find_model_files(str(folder))
+    core = ov.Core()
+    converted = load_model(core, nchw, ModelConfig("m", "/x", layout={"": "NHWC:NCHW"}), 1).metadata.inputs[0]
+    assert (converted.shape, converted.layout, converted.batch_index) == ((1, 6, 8, 3), "NHWC", 0)
+    tagged = load_model(core, nchw, ModelConfig("m", "/x", layout={"b": "CN..."}), 1).metadata.inputs[0]
+    assert (tagged.shape, tagged.layout, tagged.batch_index) == ((1, 3, 6, 8), "CN...", 1)
+    default = load_model(core, nchw, ModelConfig("m", "/x"), 1).metadata.inputs[0]
+    assert (default.layout, default.batch_index) == (None, 0)
