@@ -9,22 +9,21 @@ A TF Serving ``DT_STRING`` tensor (``string_val``, REST strings or ``{"b64": ...
   (uint32 count, uint32 start offset 0, one uint32 end offset per string, then the bytes);
 - a 4-D input takes one encoded image per batch element (:mod:`ovms.images`).
 
-The request tensor must be 1-D ([N], one element per batch entry). Any other input gets None here,
+The request tensor must be 1-D ([N], one element per batch entry). Any other input has no hint,
 and the caller reports the precision mismatch.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
 
 import numpy as np
 
 from ovms.errors import OvmsError, Status
 from ovms.images import decode_images
-from ovms.types import InputTensor, Precision, TensorSpec, dim_accepts, format_dim, format_shape
+from ovms.strings import string_elements
+from ovms.types import Api, InputTensor, Precision, TensorSpec, dim_accepts, format_dim, format_shape
 
-Api = Literal["TensorFlowServing", "KServe"]
 # OVMS's limit on a 2-D U8 array built from strings.
 MAX_ROWS_BYTES = 1 << 30
 
@@ -54,17 +53,16 @@ def decodes_images(spec: TensorSpec, tensor: InputTensor) -> bool:
     return tensor.precision is Precision.STRING and hint_for(spec) is Hint.IMAGE
 
 
-def from_strings(spec: TensorSpec, tensor: InputTensor, shape: tuple[int, ...], api: Api) -> np.ndarray | None:
-    """The model-ready array for a STRING ``tensor`` of request ``shape``, or None (no hint).
+def from_strings(
+    spec: TensorSpec, hint: Hint, tensor: InputTensor, shape: tuple[int, ...], api: Api
+) -> np.ndarray:
+    """The model-ready array for a STRING ``tensor`` of request ``shape``; ``hint`` is ``hint_for(spec)``.
 
     Raises OvmsError with OVMS's statuses and texts (shape dimensions, batch size, empty elements,
     the 1 GB row limit, and the image errors of :func:`ovms.images.decode_images`).
     """
-    hint = hint_for(spec)
-    if hint is None:
-        return None
     _check_rank(spec, shape, api)
-    items = _items(tensor)
+    items = string_elements(np.asarray(tensor.values, dtype=object))
     if hint is Hint.PACKED_U8:
         return _packed(items)
     if hint is Hint.ROWS_U8:
@@ -80,12 +78,6 @@ def from_strings(spec: TensorSpec, tensor: InputTensor, shape: tuple[int, ...], 
 
 def _dynamic(dim: object) -> bool:
     return dim == -1 or isinstance(dim, tuple)
-
-
-def _items(tensor: InputTensor) -> list[bytes]:
-    values = tensor.values
-    flat = values.reshape(-1).tolist() if isinstance(values, np.ndarray) else list(values or ())
-    return [item if isinstance(item, bytes) else bytes(item) for item in flat]
 
 
 def _check_rank(spec: TensorSpec, shape: tuple[int, ...], api: Api) -> None:

@@ -137,8 +137,9 @@ def _cast(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _resize(image: np.ndarray, target: tuple[int, int]) -> np.ndarray:
     height, width = target
+    cv2 = _cv2()
     source = image if image.dtype in _RESIZABLE else image.astype(np.float32)
-    resized = _cv2().resize(source, (width, height), interpolation=_cv2().INTER_LINEAR)
+    resized = cv2.resize(source, (width, height), interpolation=cv2.INTER_LINEAR)
     resized = resized.reshape(height, width, image.shape[2])  # one channel comes back 2-D
     return resized if resized.dtype == image.dtype else _cast(resized, image.dtype)
 

@@ -154,11 +154,15 @@ class VersionStatus:
         return self.error_code.name
 
 
+# The two APIs; OVMS words some errors differently in each.
+Api = Literal["TensorFlowServing", "KServe"]
+
+
 @dataclass(frozen=True, slots=True)
 class Frontend:
     """Which API and transport a request came through (error texts and metric labels differ)."""
 
-    api: Literal["TensorFlowServing", "KServe"]
+    api: Api
     interface: Literal["gRPC", "REST"]
 
 

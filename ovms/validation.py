@@ -12,9 +12,18 @@ import math
 
 import numpy as np
 
-from ovms.binary_inputs import Api, decodes_images, from_strings
+from ovms.binary_inputs import decodes_images, from_strings, hint_for
 from ovms.errors import OvmsError, Status
-from ovms.types import InputTensor, ModelMetadata, Precision, TensorSpec, dim_accepts, format_dim, format_shape
+from ovms.types import (
+    Api,
+    InputTensor,
+    ModelMetadata,
+    Precision,
+    TensorSpec,
+    dim_accepts,
+    format_dim,
+    format_shape,
+)
 
 
 def validate_inputs(
@@ -54,12 +63,11 @@ def validate_outputs(meta: ModelMetadata, names: tuple[str, ...] | None) -> list
 def to_array(spec: TensorSpec, tensor: InputTensor, api: Api = "TensorFlowServing") -> np.ndarray:
     """Check one input against ``spec`` and view/convert its data as a shaped numpy array."""
     values = tensor.values
-    if tensor.precision is Precision.STRING and spec.precision is not Precision.STRING:
+    hint = hint_for(spec) if tensor.precision is Precision.STRING else None
+    if hint is not None:
         shape = tensor.shape if tensor.shape is not None else _shape_of(values)
         _check_dims(spec, shape)
-        converted = from_strings(spec, tensor, shape, api)
-        if converted is not None:
-            return converted
+        return from_strings(spec, hint, tensor, shape, api)
     if tensor.precision is None:
         values = _cast_to_model(spec, values)
         precision = spec.precision

@@ -23,7 +23,7 @@ def strings(items: list[bytes], shape=None) -> InputTensor:
 
 
 def convert(input_spec: TensorSpec, tensor: InputTensor, api="TensorFlowServing"):
-    return from_strings(input_spec, tensor, tensor.shape, api)
+    return from_strings(input_spec, hint_for(input_spec), tensor, tensor.shape, api)
 
 
 def failure(input_spec: TensorSpec, tensor: InputTensor, api="TensorFlowServing") -> OvmsError:
